@@ -1,0 +1,24 @@
+//! Sovgate's policy core.
+//!
+//! Everything that decides what happens to a request lives here and is pure: no async runtime, no
+//! proxy framework, no sockets. The gateway, `sovgate scan`, `sovgate rules test`, the benchmarks
+//! and the fuzzers all call these same functions, so what a dry run reports is what the proxy does.
+//!
+//! The pieces, in pipeline order:
+//! - [`json`]: a strict JSON parser that keeps byte spans, and a splicing editor, so a body is
+//!   changed only where a rule fired and stays byte-identical elsewhere.
+//! - [`normalize`]: folds text for matching (NFKC, format characters, confusables, separators)
+//!   while keeping a map back to the original offsets.
+//! - [`rules`]: rule files parsed with spans, compiled once into one multi-pattern automaton.
+//! - [`inspect`]: walks every key and string of a body (and JSON embedded in strings) and
+//!   collects findings with JSON paths.
+//! - [`transform`]: drops, redacts, pseudonymizes or blocks, producing the bytes that may leave.
+//! - [`types`]: the small vocabulary shared by all of them (class, action, mode, ...).
+
+pub mod inspect;
+pub mod json;
+pub mod normalize;
+pub mod rules;
+pub mod transform;
+pub mod types;
+pub mod vault;
