@@ -1,1 +1,4 @@
-fn main() {}
+//! The `sovgate` command.
+fn main() -> std::process::ExitCode {
+    sovgate::cli::main()
+}

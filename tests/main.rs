@@ -1,1 +1,11 @@
-//! The one integration-test binary.
+//! The one integration-test binary: real sockets on 127.0.0.1 with ephemeral ports, a recording
+//! stub playing the company's GPU server and another playing the external provider.
+
+mod support;
+
+mod body_sizes;
+mod cli;
+mod leaks;
+mod refusals;
+mod sdk;
+mod transparency;

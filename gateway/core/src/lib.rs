@@ -15,9 +15,13 @@
 //! - [`transform`]: drops, redacts, pseudonymizes or blocks, producing the bytes that may leave.
 //! - [`types`]: the small vocabulary shared by all of them (class, action, mode, ...).
 
+pub mod api;
+pub mod glob;
 pub mod inspect;
 pub mod json;
 pub mod normalize;
+pub mod policy;
+pub mod residency;
 pub mod rules;
 pub mod transform;
 pub mod types;

@@ -1,0 +1,156 @@
+//! `sovgate.toml` as the user writes it.
+//!
+//! These types mirror the file and nothing more: unknown keys are errors, user values keep their
+//! spans so that the build step can point at the exact line and column of a bad value. Only the
+//! built types in [`super::build`] reach the data path.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use toml::Spanned;
+
+type S<T> = Spanned<T>;
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    #[serde(default)]
+    pub listen: ListenFile,
+    #[serde(default)]
+    pub limits: LimitsFile,
+    #[serde(default)]
+    pub rules: RulesFile,
+    #[serde(default)]
+    pub tls: TlsFile,
+    #[serde(default)]
+    pub geo: GeoFile,
+    #[serde(default)]
+    pub policy: PolicyFile,
+    #[serde(default)]
+    pub zones: BTreeMap<String, S<Vec<String>>>,
+    #[serde(default)]
+    pub tenants: Vec<TenantFile>,
+    #[serde(default)]
+    pub providers: Vec<ProviderFile>,
+    #[serde(default)]
+    pub pools: Vec<PoolFile>,
+    #[serde(default)]
+    pub models: Vec<ModelFile>,
+    #[serde(default)]
+    pub audit: AuditFile,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ListenFile {
+    pub reverse: Option<S<String>>,
+    pub forward: Option<S<String>>,
+    pub admin: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsFile {
+    /// Bytes after decoding; a number or a string such as "32MiB".
+    pub max_body: Option<S<toml::Value>>,
+    /// Largest allowed decoded/encoded ratio for compressed bodies.
+    pub max_decompression_ratio: Option<S<u32>>,
+    pub upstream_timeout_ms: Option<S<u64>>,
+    pub connect_timeout_ms: Option<S<u64>>,
+    pub max_headers: Option<S<u32>>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RulesFile {
+    pub dirs: Option<S<Vec<String>>>,
+    /// Also load the default packs embedded in the binary (default: true when `dirs` is unset).
+    pub embedded: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TlsFile {
+    pub ca_cert: Option<S<String>>,
+    pub ca_key: Option<S<String>>,
+    /// Extra root certificates (PEM) trusted for upstream connections, beside the webpki roots.
+    pub upstream_roots: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct GeoFile {
+    pub database: Option<S<String>>,
+    #[serde(default)]
+    pub overrides: BTreeMap<String, S<String>>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyFile {
+    pub privileged: Option<S<String>>,
+    pub confidential: Option<S<String>>,
+    pub internal: Option<S<String>>,
+    pub public: Option<S<String>>,
+    pub prefer: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantFile {
+    pub name: S<String>,
+    pub keys_file: Option<S<String>>,
+    #[serde(default)]
+    pub residency: Vec<S<String>>,
+    #[serde(default)]
+    pub allow_anonymous: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderFile {
+    pub name: S<String>,
+    pub api: S<String>,
+    #[serde(default)]
+    pub hosts: Vec<S<String>>,
+    pub upstream: Option<S<String>>,
+    pub region: Option<S<String>>,
+    pub key_file: Option<S<String>>,
+    /// Name of an environment variable holding the provider key (alternative to `key_file`).
+    pub key_env: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoolFile {
+    pub name: S<String>,
+    #[serde(default = "default_api")]
+    pub api: S<String>,
+    pub region: Option<S<String>>,
+    pub balance: Option<S<String>>,
+    pub endpoints: S<Vec<String>>,
+    #[serde(default)]
+    pub models: Vec<String>,
+}
+
+fn default_api() -> S<String> {
+    Spanned::new(0..0, "openai".to_owned())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelFile {
+    pub external: S<String>,
+    pub pool: S<String>,
+    pub model: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct AuditFile {
+    pub path: Option<S<String>>,
+    #[serde(default)]
+    pub sync: bool,
+    /// Run without an audit log (tests and `scan` only; `serve` warns loudly).
+    #[serde(default)]
+    pub disabled: bool,
+}

@@ -1,0 +1,178 @@
+//! The built config: what the gateway runs on. Produced only by [`super::build`].
+
+use sovgate_core::api::Family;
+use sovgate_core::policy::{ModelRoute, PolicyTable};
+use sovgate_core::residency::Residency;
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where it came from: a path, or `<embedded>`.
+    pub source: String,
+    pub listen: Listen,
+    pub limits: Limits,
+    pub rules: RulesConfig,
+    pub tls: TlsConfig,
+    pub geo: GeoConfig,
+    pub policy: PolicyTable,
+    pub tenants: Vec<Tenant>,
+    pub providers: Vec<Provider>,
+    pub pools: Vec<Pool>,
+    pub models: Vec<ModelRoute>,
+    pub audit: AuditConfig,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Listen {
+    pub reverse: Option<SocketAddr>,
+    pub forward: Option<SocketAddr>,
+    pub admin: Option<SocketAddr>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest body accepted, measured after decoding.
+    pub max_body: usize,
+    pub max_decompression_ratio: u32,
+    pub upstream_timeout: Duration,
+    pub connect_timeout: Duration,
+    pub max_headers: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body: 32 * 1024 * 1024,
+            max_decompression_ratio: 100,
+            upstream_timeout: Duration::from_secs(600),
+            connect_timeout: Duration::from_secs(5),
+            max_headers: 100,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RulesConfig {
+    pub dirs: Vec<PathBuf>,
+    pub embedded: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TlsConfig {
+    pub ca_cert: Option<PathBuf>,
+    pub ca_key: Option<PathBuf>,
+    pub upstream_roots: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    pub name: String,
+    /// SHA-256 of each accepted Sovgate key. Empty for the anonymous tenant.
+    pub key_hashes: HashSet<[u8; 32]>,
+    pub residency: Option<Residency>,
+    /// Serves clients that present no Sovgate key.
+    pub anonymous: bool,
+    /// Lets the anonymous tenant serve non-loopback listeners.
+    pub allow_anonymous: bool,
+}
+
+/// An upstream base URL, split once at build time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upstream {
+    pub https: bool,
+    pub host: String,
+    pub port: u16,
+    /// Path prefix without trailing slash ("" for none).
+    pub base_path: String,
+}
+
+impl Upstream {
+    pub fn authority(&self) -> String {
+        let default = if self.https { 443 } else { 80 };
+        if self.port == default {
+            self.host.clone()
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!(
+            "{}://{}{}",
+            if self.https { "https" } else { "http" },
+            self.authority(),
+            self.base_path
+        )
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Provider {
+    pub name: String,
+    pub family: Family,
+    pub hosts: Vec<String>,
+    pub upstream: Upstream,
+    /// Declared location (ISO country code).
+    pub region: String,
+    /// The provider key injected upstream; never logged.
+    pub key: Option<Secret>,
+}
+
+/// A credential that never prints.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Balance {
+    RoundRobin,
+    LeastOutstanding,
+    P2c,
+    QueueAware,
+    PrefixAffinity,
+}
+
+impl Balance {
+    pub fn parse(s: &str) -> Option<Balance> {
+        Some(match s {
+            "round_robin" => Balance::RoundRobin,
+            "least_outstanding" => Balance::LeastOutstanding,
+            "p2c" => Balance::P2c,
+            "queue_aware" => Balance::QueueAware,
+            "prefix_affinity" => Balance::PrefixAffinity,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Pool {
+    pub name: String,
+    pub family: Family,
+    pub region: Option<String>,
+    pub balance: Balance,
+    pub endpoints: Vec<Upstream>,
+    pub models: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AuditConfig {
+    pub path: Option<PathBuf>,
+    pub sync: bool,
+}
+
+/// `[geo]`: where addresses are located. Residency enforcement on resolved addresses builds on it.
+#[derive(Debug, Clone, Default)]
+pub struct GeoConfig {
+    pub database: Option<PathBuf>,
+    /// (CIDR, ISO country code), as written; they win over the database.
+    pub overrides: Vec<(String, String)>,
+}

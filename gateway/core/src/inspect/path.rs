@@ -1,0 +1,44 @@
+//! JSON paths for findings, rendered only when something is found.
+
+/// One step of a path.
+#[derive(Debug, Clone, Copy)]
+pub enum Seg<'a> {
+    Key(&'a str),
+    Index(usize),
+    /// Descent into JSON embedded in a string.
+    Embedded,
+    /// Several elements of an array taken together (a match split across content parts).
+    Joined,
+}
+
+/// Renders `$.a.b[0]["odd key"]#json.c`.
+pub fn render_path(segs: &[Seg<'_>]) -> String {
+    let mut out = String::from("$");
+    for s in segs {
+        match s {
+            Seg::Key(k) if is_ident(k) => {
+                out.push('.');
+                out.push_str(k);
+            }
+            Seg::Key(k) => {
+                out.push('[');
+                out.push_str(&serde_json::Value::from(*k).to_string());
+                out.push(']');
+            }
+            Seg::Index(i) => {
+                out.push('[');
+                out.push_str(&i.to_string());
+                out.push(']');
+            }
+            Seg::Embedded => out.push_str("#json"),
+            Seg::Joined => out.push_str("[*]"),
+        }
+    }
+    out
+}
+
+fn is_ident(k: &str) -> bool {
+    !k.is_empty()
+        && k.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}

@@ -1,0 +1,302 @@
+//! One request through the pipeline: identify, authenticate, read, inspect, route, transform,
+//! audit, forward, relay. Each step either hands the next one what it decided or returns a typed
+//! error; [`handle`] turns errors into responses in one place.
+
+use super::auth::{authenticate, TenantRef};
+use super::body::{decode, read_limited};
+use super::relay::{full, Completion, ProxyBody, Tracked};
+use super::state::State;
+use super::upstream::{build_request, provider_credential, strip_key_param, Outgoing};
+use super::{forward, ConnInfo};
+use crate::audit::{AuditDestination, AuditFinding, AuditRecord};
+use crate::error::GatewayError;
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use sovgate_core::api::{identify, Endpoint, Family, Op};
+use sovgate_core::inspect::{inspect, InspectError, Report};
+use sovgate_core::policy::Route;
+use sovgate_core::rules::RuleSet;
+use sovgate_core::transform::{set_top_level_string, transform};
+use sovgate_core::types::{DestinationKind, Direction};
+use sovgate_core::vault::Vault;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Per-request facts gathered along the way, for the audit record and metrics.
+pub struct Ctx {
+    pub id: String,
+    pub started: Instant,
+    pub conn: ConnInfo,
+    pub family: Family,
+    pub api: String,
+    pub tenant: String,
+    pub model: Option<String>,
+    pub findings: Vec<AuditFinding>,
+    pub class: String,
+    pub bytes_in: u64,
+}
+
+pub async fn handle(state: Arc<State>, conn: ConnInfo, req: Request<Incoming>) -> Response<ProxyBody> {
+    let mut ctx = Ctx {
+        id: super::request_id(),
+        started: Instant::now(),
+        conn,
+        family: Family::OpenAi,
+        api: "unknown".into(),
+        tenant: "-".into(),
+        model: None,
+        findings: Vec::new(),
+        class: "public".into(),
+        bytes_in: 0,
+    };
+    match pipeline(&state, &mut ctx, req).await {
+        Ok(resp) => resp,
+        Err(e) => refuse(&state, &ctx, &e),
+    }
+}
+
+/// A refusal: audited, counted, and shaped like the client's provider's own errors.
+fn refuse(state: &State, ctx: &Ctx, e: &GatewayError) -> Response<ProxyBody> {
+    let mut rec = base_record(ctx);
+    rec.action = "refuse".into();
+    rec.status = Some(e.status().as_u16());
+    rec.reason = Some(format!("{}: {}", e.code(), e.message()));
+    if let Err(err) = state.audit.append(&rec) {
+        tracing::error!(request_id = %ctx.id, "audit record for a refusal failed: {err}");
+    }
+    let status = e.status().as_u16().to_string();
+    state.metrics.inc(
+        "sovgate_requests_total",
+        &[("api", &ctx.api), ("class", &ctx.class), ("destination", "none"), ("status", &status), ("reason", e.code())],
+    );
+    tracing::info!(request_id = %ctx.id, api = %ctx.api, "refused: {e}");
+    let (parts, body) = e.to_response(ctx.family).into_parts();
+    let mut resp = Response::from_parts(parts, full(body));
+    if let Ok(v) = http::HeaderValue::from_str(&ctx.id) {
+        resp.headers_mut().insert("x-sovgate-request-id", v);
+    }
+    resp
+}
+
+pub fn base_record(ctx: &Ctx) -> AuditRecord {
+    AuditRecord {
+        time: crate::audit::now(),
+        request_id: ctx.id.clone(),
+        event: "decision".into(),
+        tenant: ctx.tenant.clone(),
+        client: ctx.conn.remote.to_string(),
+        listener: ctx.conn.listener.to_owned(),
+        api: ctx.api.clone(),
+        model: ctx.model.clone(),
+        findings: ctx.findings.clone(),
+        classification: ctx.class.clone(),
+        bytes_in: Some(ctx.bytes_in),
+        ..AuditRecord::default()
+    }
+}
+
+async fn pipeline(state: &Arc<State>, ctx: &mut Ctx, req: Request<Incoming>) -> Result<Response<ProxyBody>, GatewayError> {
+    if ctx.conn.framing_suspect() {
+        return Err(GatewayError::bad_request(
+            "ambiguous_framing",
+            "the request's framing is ambiguous (Content-Length together with Transfer-Encoding, or repeated Content-Length); send exactly one",
+        ));
+    }
+    let (parts, body) = req.into_parts();
+    let ep = identify(parts.method.as_str(), parts.uri.path(), None).map_err(|u| GatewayError::not_found(u.to_string()))?;
+    ctx.family = ep.family;
+    ctx.api = ep.label();
+    let config = Arc::clone(&state.config);
+    let tenant = authenticate(&config, &parts.headers, ctx.conn.local)?;
+    ctx.tenant = tenant.name().to_owned();
+    if ep.op == Op::Models {
+        return Ok(super::models::list(&config, ep.family));
+    }
+
+    let limits = &config.limits;
+    let raw = read_limited(body, limits.max_body).await?;
+    ctx.bytes_in = raw.len() as u64;
+    let encoding = parts.headers.get(http::header::CONTENT_ENCODING).and_then(|v| v.to_str().ok());
+    let decoded = decode(encoding, raw, limits.max_body, limits.max_decompression_ratio)?;
+
+    let rules = state.rules.load_full();
+    let report = inspect(&decoded, &rules, Direction::Request).map_err(|e| match e {
+        InspectError::Json(j) => GatewayError::bad_request("invalid_json", format!("the request body is not acceptable JSON: {j}")),
+        InspectError::Limit { rule } => GatewayError::blocked(&rules.rule(rule).id),
+    })?;
+    record_findings(ctx, &rules, &report);
+    if let Some(rule) = report.block {
+        return Err(GatewayError::blocked(&rules.rule(rule).id));
+    }
+    ctx.model = report.model.clone().or_else(|| ep.path_model.clone());
+
+    let route = choose_route(&config, &tenant, &ep, &report, ctx.model.as_deref())?;
+    let dest_kind = match route {
+        Route::Local { .. } => DestinationKind::Local,
+        Route::External { .. } => DestinationKind::External,
+    };
+    let mut vault = Vault::new();
+    let mut out = decoded.clone();
+    if report.transforms {
+        let t = transform(&decoded, &rules, Direction::Request, dest_kind, &mut vault)
+            .map_err(|e| GatewayError::internal("transform_failed", format!("the request could not be transformed safely: {e}")))?;
+        if let Some(b) = t.body {
+            out = Bytes::from(b);
+        }
+    }
+    let changed = out != decoded;
+    match route {
+        Route::Local { pool, model } => {
+            let pool_state = state
+                .pools
+                .get(pool)
+                .cloned()
+                .ok_or_else(|| GatewayError::internal("bad_pool", "model map points at a missing pool"))?;
+            if pool_state.config.family != ep.family {
+                return Err(GatewayError::unavailable(
+                    "translation_unavailable",
+                    format!(
+                        "pool `{}` speaks {} and this request is {}; API translation for this pair is not available",
+                        pool_state.config.name,
+                        pool_state.config.family.as_str(),
+                        ep.family.as_str()
+                    ),
+                ));
+            }
+            if let Some(m) = &model {
+                if let Some(b) = set_top_level_string(&out, "model", m) {
+                    out = Bytes::from(b);
+                }
+            }
+            let action = if changed { "transform" } else { "forward" };
+            let path = path_and_query(&parts.uri, ep.family);
+            let lease_pool = Arc::clone(&pool_state);
+            let mut rec = base_record(ctx);
+            rec.action = action.into();
+            rec.destination = Some(AuditDestination {
+                kind: "local".into(),
+                name: pool_state.config.name.clone(),
+                endpoint: None,
+            });
+            audit_decision(state, &rec)?;
+            let (resp, lease) = forward::to_pool(state, &lease_pool, &parts, &path, out).await?;
+            Ok(relay(state, ctx, rec, resp, Some(lease), "local"))
+        }
+        Route::External { provider } => {
+            let p = config
+                .providers
+                .get(provider)
+                .ok_or_else(|| GatewayError::internal("bad_provider", "route points at a missing provider"))?;
+            let mut rec = base_record(ctx);
+            rec.action = if changed { "transform" } else { "forward" }.into();
+            rec.destination = Some(AuditDestination {
+                kind: "external".into(),
+                name: p.name.clone(),
+                endpoint: Some(p.upstream.url()),
+            });
+            audit_decision(state, &rec)?;
+            let req = build_request(Outgoing {
+                method: &parts.method,
+                headers: &parts.headers,
+                upstream: &p.upstream,
+                path_and_query: path_and_query(&parts.uri, ep.family),
+                credential: provider_credential(p),
+                body: out,
+            })?;
+            let resp = forward::send(state, req).await?;
+            Ok(relay(state, ctx, rec, resp, None, "external"))
+        }
+    }
+}
+
+fn path_and_query(uri: &http::Uri, family: Family) -> String {
+    match uri.query() {
+        Some(q) if family == Family::Gemini => {
+            let q = strip_key_param(q);
+            if q.is_empty() {
+                uri.path().to_owned()
+            } else {
+                format!("{}?{q}", uri.path())
+            }
+        }
+        Some(q) => format!("{}?{q}", uri.path()),
+        None => uri.path().to_owned(),
+    }
+}
+
+fn record_findings(ctx: &mut Ctx, rules: &RuleSet, report: &Report) {
+    ctx.class = report.class.as_str().to_owned();
+    ctx.findings = report
+        .findings
+        .iter()
+        .map(|f| {
+            let r = rules.rule(f.rule);
+            AuditFinding {
+                rule: r.id.clone(),
+                path: f.path.clone(),
+                count: f.count,
+                action: r.action.as_str().to_owned(),
+                mode: if r.mode == sovgate_core::types::Mode::Monitor { "monitor" } else { "enforce" }.to_owned(),
+            }
+        })
+        .collect();
+}
+
+fn choose_route(
+    config: &crate::config::Config,
+    tenant: &TenantRef<'_>,
+    ep: &Endpoint,
+    report: &Report,
+    model: Option<&str>,
+) -> Result<Route, GatewayError> {
+    let residency = tenant.tenant.and_then(|t| t.residency.as_ref());
+    crate::routing::choose_route(config, residency, ep.family, report.class, model)
+        .map_err(|r| GatewayError::refusal(&r))
+}
+
+/// Nothing leaves unless its decision is on record.
+fn audit_decision(state: &State, rec: &AuditRecord) -> Result<(), GatewayError> {
+    state.audit.append(rec).map_err(|e| {
+        tracing::error!(request_id = %rec.request_id, "audit write failed, refusing: {e}");
+        GatewayError::internal("audit_unavailable", "the audit log cannot be written; the request was not forwarded")
+            .with_retry_after(5)
+    })
+}
+
+fn relay(
+    state: &Arc<State>,
+    ctx: &Ctx,
+    mut rec: AuditRecord,
+    resp: Response<Incoming>,
+    lease: Option<super::pool::Lease>,
+    destination: &'static str,
+) -> Response<ProxyBody> {
+    let (mut parts, body) = resp.into_parts();
+    let status = parts.status.as_u16();
+    rec.status = Some(status);
+    parts.headers = super::upstream::end_to_end(&parts.headers, &[]);
+    if let Ok(v) = http::HeaderValue::from_str(&ctx.id) {
+        parts.headers.insert("x-sovgate-request-id", v);
+    }
+    let labels = vec![
+        ("api", ctx.api.clone()),
+        ("class", ctx.class.clone()),
+        ("destination", destination.to_owned()),
+        ("status", status.to_string()),
+    ];
+    {
+        let l: Vec<(&str, &str)> = labels.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        state.metrics.inc("sovgate_requests_total", &l);
+    }
+    let completion = Completion {
+        state: Arc::clone(state),
+        record: rec,
+        started: ctx.started,
+        labels,
+        lease,
+    };
+    let body = body.map_err(|e| -> super::relay::BoxError { Box::new(e) }).boxed();
+    Response::from_parts(parts, Tracked::new(body, completion).boxed())
+}

@@ -1,0 +1,62 @@
+//! The data path: the only part of Sovgate that speaks HTTP to the world.
+//!
+//! Built on hyper (HTTP/1.1 and HTTP/2) with rustls for upstream TLS. The gateway reads each
+//! request body whole, bounded, before choosing a destination, because the destination depends on
+//! what the body contains; hyper lets the body be read first and forwarded with exact framing, of
+//! any size, which a proxy framework that picks its upstream before the body (and replays at most
+//! 64 KiB) cannot do safely. All policy is delegated to `sovgate-core`; this module only moves bytes.
+
+mod admin;
+mod auth;
+mod body;
+mod forward;
+mod framing;
+mod handler;
+mod models;
+mod pool;
+mod relay;
+mod server;
+mod state;
+mod upstream;
+
+pub use body::decode;
+pub use server::{start, Running};
+pub use state::State;
+
+use crate::metrics::Metrics;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Facts about the connection a request arrived on.
+#[derive(Debug, Clone)]
+pub struct ConnInfo {
+    pub remote: SocketAddr,
+    pub local: SocketAddr,
+    pub listener: &'static str,
+    /// The request head was framed ambiguously (see `framing`).
+    pub framing: bool,
+}
+
+impl ConnInfo {
+    pub fn framing_suspect(&self) -> bool {
+        self.framing
+    }
+}
+
+/// A request id unique within the process and hard to guess across restarts.
+pub fn request_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(n);
+    format!("req_{:016x}{:06x}", h.finish(), n & 0xff_ffff)
+}
+
+pub(crate) fn describe_metrics(m: &Metrics) {
+    m.describe("sovgate_requests_total", "counter", "Requests by API, classification, destination and status");
+    m.describe("sovgate_request_duration_seconds", "histogram", "Time from request start to the end of the response");
+    m.describe("sovgate_response_bytes_total", "counter", "Response bytes relayed to clients");
+    m.describe("sovgate_pool_endpoints_healthy", "gauge", "Endpoints in rotation per local pool");
+    m.describe("sovgate_rules_reload_total", "counter", "Rule reloads by outcome");
+}

@@ -1,0 +1,117 @@
+//! The response on its way back: streamed frame by frame, counted, and closed with an audit record.
+
+use super::pool::Lease;
+use super::state::State;
+use crate::audit::AuditRecord;
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+/// The body type of every response the gateway sends.
+pub type ProxyBody = BoxBody<Bytes, BoxError>;
+
+pub fn full(b: impl Into<Bytes>) -> ProxyBody {
+    Full::new(b.into()).map_err(|never| match never {}).boxed()
+}
+
+/// What to write when the response is over.
+pub struct Completion {
+    pub state: Arc<State>,
+    pub record: AuditRecord,
+    pub started: Instant,
+    pub labels: Vec<(&'static str, String)>,
+    /// Keeps the pool endpoint counted as busy until the stream ends.
+    pub lease: Option<Lease>,
+}
+
+impl Completion {
+    fn finish(mut self, bytes_out: u64, outcome: Option<&str>) {
+        self.record.event = "complete".into();
+        self.record.bytes_out = Some(bytes_out);
+        if let Some(o) = outcome {
+            self.record.reason = Some(o.to_owned());
+            if let Some(l) = &self.lease {
+                if o == "upstream_error" {
+                    l.eject();
+                }
+            }
+        }
+        self.record.time = crate::audit::now();
+        if let Err(e) = self.state.audit.append(&self.record) {
+            tracing::error!(request_id = %self.record.request_id, "audit completion record failed: {e}");
+        }
+        let labels: Vec<(&str, &str)> = self.labels.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        self.state.metrics.observe("sovgate_request_duration_seconds", &labels, self.started.elapsed().as_secs_f64());
+        self.state.metrics.add("sovgate_response_bytes_total", &labels, bytes_out);
+    }
+}
+
+/// Counts bytes and writes the completion record exactly once: at the end of the stream, on an
+/// upstream error (the client sees the stream cut, never a clean end), or when the client goes away.
+pub struct Tracked {
+    inner: ProxyBody,
+    bytes: u64,
+    done: Option<Completion>,
+}
+
+impl Tracked {
+    pub fn new(inner: ProxyBody, done: Completion) -> Self {
+        Tracked {
+            inner,
+            bytes: 0,
+            done: Some(done),
+        }
+    }
+}
+
+impl Body for Tracked {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(d) = frame.data_ref() {
+                    this.bytes += d.len() as u64;
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(e))) => {
+                if let Some(c) = this.done.take() {
+                    c.finish(this.bytes, Some("upstream_error"));
+                }
+                Poll::Ready(Some(Err(e)))
+            }
+            Poll::Ready(None) => {
+                if let Some(c) = this.done.take() {
+                    c.finish(this.bytes, None);
+                }
+                Poll::Ready(None)
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        if let Some(c) = self.done.take() {
+            c.finish(self.bytes, Some("client_disconnected"));
+        }
+    }
+}

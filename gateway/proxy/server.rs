@@ -1,0 +1,119 @@
+//! Listeners: accept loops feeding connections to hyper (HTTP/1.1 and HTTP/2, auto-detected).
+
+use super::admin;
+use super::framing::Sniffed;
+use super::handler::handle;
+use super::state::State;
+use super::ConnInfo;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+/// A running gateway: the addresses it actually bound (ports may have been 0) and a stop switch.
+pub struct Running {
+    pub reverse: Option<SocketAddr>,
+    pub admin: Option<SocketAddr>,
+    pub state: Arc<State>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stops accepting; connections in flight finish on their own.
+    pub fn shutdown(&self) {
+        let _ = self.stop.send(true);
+    }
+
+    /// Waits until every listener has stopped.
+    pub async fn join(self) {
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Reverse,
+    Admin,
+}
+
+/// Binds every configured listener and starts serving.
+pub async fn start(state: Arc<State>) -> anyhow::Result<Running> {
+    let (stop, stop_rx) = watch::channel(false);
+    let mut tasks = Vec::new();
+    let mut bound = [None, None];
+    let cfg = Arc::clone(&state.config);
+    for (i, (addr, kind)) in [(cfg.listen.reverse, Kind::Reverse), (cfg.listen.admin, Kind::Admin)].into_iter().enumerate() {
+        let Some(addr) = addr else { continue };
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+        bound[i] = Some(listener.local_addr()?);
+        tasks.push(tokio::spawn(accept_loop(listener, kind, Arc::clone(&state), stop_rx.clone())));
+    }
+    Ok(Running {
+        reverse: bound[0],
+        admin: bound[1],
+        state,
+        stop,
+        tasks,
+    })
+}
+
+async fn accept_loop(listener: TcpListener, kind: Kind, state: Arc<State>, mut stop: watch::Receiver<bool>) {
+    let local = listener.local_addr().ok();
+    loop {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = stop.changed() => return,
+        };
+        let (stream, remote) = match accepted {
+            Ok(a) => a,
+            Err(e) => {
+                // Out of file descriptors and the like: back off instead of spinning.
+                tracing::warn!("accept failed: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let state = Arc::clone(&state);
+        let local = local.unwrap_or(remote);
+        tokio::spawn(async move {
+            let mut builder = auto::Builder::new(TokioExecutor::new());
+            builder.http1().max_headers(state.config.limits.max_headers);
+            let result = match kind {
+                Kind::Reverse => {
+                    let (io, sniff) = Sniffed::new(stream);
+                    let svc = service_fn(move |req| {
+                        let conn = ConnInfo {
+                            remote,
+                            local,
+                            listener: "reverse",
+                            framing: sniff.next_request(),
+                        };
+                        let state = Arc::clone(&state);
+                        async move { Ok::<_, Infallible>(handle(state, conn, req).await) }
+                    });
+                    builder.serve_connection(TokioIo::new(io), svc).await
+                }
+                Kind::Admin => {
+                    let svc = service_fn(move |req| {
+                        let state = Arc::clone(&state);
+                        async move { Ok::<_, Infallible>(admin::handle(&state, req)) }
+                    });
+                    builder.serve_connection(TokioIo::new(stream), svc).await
+                }
+            };
+            if let Err(e) = result {
+                tracing::debug!(%remote, "connection ended with error: {e}");
+            }
+        });
+    }
+}

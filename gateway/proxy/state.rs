@@ -1,0 +1,84 @@
+//! Everything a request needs, built once at startup and shared.
+
+use super::pool::PoolState;
+use crate::audit::AuditLog;
+use crate::config::Config;
+use crate::metrics::Metrics;
+use anyhow::Context;
+use arc_swap::ArcSwap;
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use sovgate_core::rules::RuleSet;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+pub type HttpClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+pub struct State {
+    pub config: Arc<Config>,
+    /// Swapped whole on reload; a request keeps the set it started with.
+    pub rules: ArcSwap<RuleSet>,
+    pub audit: AuditLog,
+    pub metrics: Arc<Metrics>,
+    pub client: HttpClient,
+    pub pools: Vec<Arc<PoolState>>,
+    pub ready: AtomicBool,
+}
+
+impl State {
+    pub fn new(config: Config, rules: RuleSet, audit: AuditLog) -> anyhow::Result<State> {
+        let client = build_client(&config)?;
+        let pools = config.pools.iter().cloned().map(PoolState::new).collect();
+        let metrics = Arc::new(Metrics::new());
+        super::describe_metrics(&metrics);
+        Ok(State {
+            config: Arc::new(config),
+            rules: ArcSwap::from_pointee(rules),
+            audit,
+            metrics,
+            client,
+            pools,
+            ready: AtomicBool::new(true),
+        })
+    }
+}
+
+/// The upstream client: TLS verification always on (webpki roots, plus the configured extra
+/// roots for providers reached through a corporate TLS-inspecting hop or a test CA).
+fn build_client(config: &Config) -> anyhow::Result<HttpClient> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(path) = &config.tls.upstream_roots {
+        let pem = std::fs::read(path).with_context(|| format!("reading upstream_roots {}", path.display()))?;
+        let mut n = 0;
+        for cert in rustls_pemfile::certs(&mut &pem[..]) {
+            let cert = cert.with_context(|| format!("parsing {}", path.display()))?;
+            roots.add(cert).with_context(|| format!("adding a root from {}", path.display()))?;
+            n += 1;
+        }
+        anyhow::ensure!(n > 0, "{} holds no PEM certificate", path.display());
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .context("TLS protocol versions")?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    http.set_connect_timeout(Some(config.limits.connect_timeout));
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .enable_http2()
+        .wrap_connector(http);
+    Ok(Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(std::time::Duration::from_secs(60))
+        .build(https))
+}
