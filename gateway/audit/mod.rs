@@ -23,7 +23,7 @@
 //! log.append(&rec).unwrap();
 //! log.append(&rec.complete(200, 512, 2048)).unwrap();
 //!
-//! let text = log.lines().join("\n");
+//! let text = log.lines().join("\n") + "\n";
 //! assert_eq!(verify_reader(text.as_bytes()).unwrap().records, 2);
 //! ```
 //!

@@ -284,6 +284,13 @@ fn concurrent_appends_from_eight_threads_form_one_chain() {
 }
 
 #[test]
+fn log_is_shareable_across_tasks() {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    send_sync::<AuditLog>();
+    send_sync::<Arc<AuditLog>>();
+}
+
+#[test]
 fn disabled_log_accepts_and_keeps_nothing() {
     let log = AuditLog::disabled();
     assert!(!log.is_enabled());
