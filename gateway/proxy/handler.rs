@@ -8,7 +8,7 @@ use super::relay::{full, Completion, ProxyBody, Tracked};
 use super::state::State;
 use super::upstream::{build_request, provider_credential, strip_key_param, Outgoing};
 use super::{forward, ConnInfo};
-use crate::audit::{AuditDestination, AuditFinding, AuditRecord};
+use crate::audit::{AuditDestination, AuditEvent, AuditFinding, AuditRecord};
 use crate::error::GatewayError;
 use bytes::Bytes;
 use http::{Request, Response};
@@ -34,7 +34,7 @@ pub struct Ctx {
     pub tenant: String,
     pub model: Option<String>,
     pub findings: Vec<AuditFinding>,
-    pub class: String,
+    pub class: sovgate_core::types::Class,
     pub bytes_in: u64,
 }
 
@@ -48,7 +48,7 @@ pub async fn handle(state: Arc<State>, conn: ConnInfo, req: Request<Incoming>) -
         tenant: "-".into(),
         model: None,
         findings: Vec::new(),
-        class: "public".into(),
+        class: sovgate_core::types::Class::Public,
         bytes_in: 0,
     };
     match pipeline(&state, &mut ctx, req).await {
@@ -69,7 +69,7 @@ fn refuse(state: &State, ctx: &Ctx, e: &GatewayError) -> Response<ProxyBody> {
     let status = e.status().as_u16().to_string();
     state.metrics.inc(
         "sovgate_requests_total",
-        &[("api", &ctx.api), ("class", &ctx.class), ("destination", "none"), ("status", &status), ("reason", e.code())],
+        &[("api", &ctx.api), ("class", ctx.class.as_str()), ("destination", "none"), ("status", &status), ("reason", e.code())],
     );
     tracing::info!(request_id = %ctx.id, api = %ctx.api, "refused: {e}");
     let (parts, body) = e.to_response(ctx.family).into_parts();
@@ -81,20 +81,16 @@ fn refuse(state: &State, ctx: &Ctx, e: &GatewayError) -> Response<ProxyBody> {
 }
 
 pub fn base_record(ctx: &Ctx) -> AuditRecord {
-    AuditRecord {
-        time: crate::audit::now(),
-        request_id: ctx.id.clone(),
-        event: "decision".into(),
-        tenant: ctx.tenant.clone(),
-        client: ctx.conn.remote.to_string(),
-        listener: ctx.conn.listener.to_owned(),
-        api: ctx.api.clone(),
-        model: ctx.model.clone(),
-        findings: ctx.findings.clone(),
-        classification: ctx.class.clone(),
-        bytes_in: Some(ctx.bytes_in),
-        ..AuditRecord::default()
-    }
+    let mut rec = AuditRecord::new(AuditEvent::Decision, ctx.id.clone());
+    rec.tenant = ctx.tenant.clone();
+    rec.client = ctx.conn.remote.to_string();
+    rec.listener = ctx.conn.listener.to_owned();
+    rec.api = ctx.api.clone();
+    rec.model = ctx.model.clone();
+    rec.findings = ctx.findings.clone();
+    rec.classification = ctx.class;
+    rec.bytes_in = Some(ctx.bytes_in);
+    rec
 }
 
 async fn pipeline(state: &Arc<State>, ctx: &mut Ctx, req: Request<Incoming>) -> Result<Response<ProxyBody>, GatewayError> {
@@ -176,9 +172,9 @@ async fn pipeline(state: &Arc<State>, ctx: &mut Ctx, req: Request<Incoming>) -> 
             let mut rec = base_record(ctx);
             rec.action = action.into();
             rec.destination = Some(AuditDestination {
-                kind: "local".into(),
+                kind: DestinationKind::Local,
                 name: pool_state.config.name.clone(),
-                endpoint: None,
+                endpoint: String::new(),
             });
             audit_decision(state, &rec)?;
             let (resp, lease) = forward::to_pool(state, &lease_pool, &parts, &path, out).await?;
@@ -192,9 +188,9 @@ async fn pipeline(state: &Arc<State>, ctx: &mut Ctx, req: Request<Incoming>) -> 
             let mut rec = base_record(ctx);
             rec.action = if changed { "transform" } else { "forward" }.into();
             rec.destination = Some(AuditDestination {
-                kind: "external".into(),
+                kind: DestinationKind::External,
                 name: p.name.clone(),
-                endpoint: Some(p.upstream.url()),
+                endpoint: p.upstream.url(),
             });
             audit_decision(state, &rec)?;
             let req = build_request(Outgoing {
@@ -227,7 +223,7 @@ fn path_and_query(uri: &http::Uri, family: Family) -> String {
 }
 
 fn record_findings(ctx: &mut Ctx, rules: &RuleSet, report: &Report) {
-    ctx.class = report.class.as_str().to_owned();
+    ctx.class = report.class;
     ctx.findings = report
         .findings
         .iter()
@@ -282,7 +278,7 @@ fn relay(
     }
     let labels = vec![
         ("api", ctx.api.clone()),
-        ("class", ctx.class.clone()),
+        ("class", ctx.class.as_str().to_owned()),
         ("destination", destination.to_owned()),
         ("status", status.to_string()),
     ];

@@ -23,7 +23,7 @@ pub use body::decode;
 pub use server::{start, Running};
 pub use state::State;
 
-use crate::metrics::Metrics;
+use crate::metrics::{MetricKind, Metrics};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -54,9 +54,9 @@ pub fn request_id() -> String {
 }
 
 pub(crate) fn describe_metrics(m: &Metrics) {
-    m.describe("sovgate_requests_total", "counter", "Requests by API, classification, destination and status");
-    m.describe("sovgate_request_duration_seconds", "histogram", "Time from request start to the end of the response");
-    m.describe("sovgate_response_bytes_total", "counter", "Response bytes relayed to clients");
-    m.describe("sovgate_pool_endpoints_healthy", "gauge", "Endpoints in rotation per local pool");
-    m.describe("sovgate_rules_reload_total", "counter", "Rule reloads by outcome");
+    m.describe("sovgate_requests_total", MetricKind::Counter, "Requests by API, classification, destination and status");
+    m.describe("sovgate_request_duration_seconds", MetricKind::Histogram, "Time from request start to the end of the response");
+    m.describe("sovgate_response_bytes_total", MetricKind::Counter, "Response bytes relayed to clients");
+    m.describe("sovgate_pool_endpoints_healthy", MetricKind::Gauge, "Endpoints in rotation per local pool");
+    m.describe("sovgate_rules_reload_total", MetricKind::Counter, "Rule reloads by outcome");
 }

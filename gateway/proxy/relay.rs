@@ -32,8 +32,9 @@ pub struct Completion {
 
 impl Completion {
     fn finish(mut self, bytes_out: u64, outcome: Option<&str>) {
-        self.record.event = "complete".into();
-        self.record.bytes_out = Some(bytes_out);
+        let status = self.record.status.unwrap_or(0);
+        let bytes_in = self.record.bytes_in.unwrap_or(0);
+        self.record = self.record.complete(status, bytes_in, bytes_out);
         if let Some(o) = outcome {
             self.record.reason = Some(o.to_owned());
             if let Some(l) = &self.lease {
@@ -42,7 +43,6 @@ impl Completion {
                 }
             }
         }
-        self.record.time = crate::audit::now();
         if let Err(e) = self.state.audit.append(&self.record) {
             tracing::error!(request_id = %self.record.request_id, "audit completion record failed: {e}");
         }
