@@ -104,8 +104,16 @@ pub fn splice(input: &[u8], mut edits: Vec<Edit>) -> Result<Vec<u8>, EditError> 
     }
     // Stable sort: by start, insertions before what replaces bytes there, outer before inner.
     edits.sort_by(|a, b| {
-        let a_key = (a.range.start, !a.range.is_empty(), std::cmp::Reverse(a.range.end));
-        let b_key = (b.range.start, !b.range.is_empty(), std::cmp::Reverse(b.range.end));
+        let a_key = (
+            a.range.start,
+            !a.range.is_empty(),
+            std::cmp::Reverse(a.range.end),
+        );
+        let b_key = (
+            b.range.start,
+            !b.range.is_empty(),
+            std::cmp::Reverse(b.range.end),
+        );
         a_key.cmp(&b_key)
     });
     let added: usize = edits.iter().map(|e| e.replacement.len()).sum();

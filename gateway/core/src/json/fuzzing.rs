@@ -48,14 +48,20 @@ fn check_removal(data: &[u8], doc: &Value<'_>, remove: &[usize]) {
     assert!(out.is_ok(), "removal ranges must not overlap");
     let out = out.unwrap_or_default();
     let reparsed = parse(&out);
-    assert!(reparsed.is_ok(), "removal produced invalid JSON: {reparsed:?}");
+    assert!(
+        reparsed.is_ok(),
+        "removal produced invalid JSON: {reparsed:?}"
+    );
     let Ok(reparsed) = reparsed else { return };
     let left: Vec<&[u8]> = match &reparsed.kind {
         Kind::Object(members) => members.iter().map(|m| &out[m.span()]).collect(),
         Kind::Array(items) => items.iter().map(|v| &out[v.span.clone()]).collect(),
         _ => Vec::new(),
     };
-    assert_eq!(left, kept, "removal must keep exactly the other items, byte for byte");
+    assert_eq!(
+        left, kept,
+        "removal must keep exactly the other items, byte for byte"
+    );
 }
 
 fn kept_bytes<'d>(

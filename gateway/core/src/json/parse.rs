@@ -24,9 +24,8 @@ pub fn parse(input: &[u8]) -> Result<Value<'_>, JsonError> {
             "JSON text must not start with a byte order mark",
         ));
     }
-    let src = std::str::from_utf8(input).map_err(|e| {
-        JsonError::new(JsonErrorKind::InvalidUtf8, e.valid_up_to(), "")
-    })?;
+    let src = std::str::from_utf8(input)
+        .map_err(|e| JsonError::new(JsonErrorKind::InvalidUtf8, e.valid_up_to(), ""))?;
     let mut parser = Parser {
         src,
         bytes: input,
@@ -305,7 +304,13 @@ fn check_duplicates(members: &[Member<'_>]) -> Result<(), JsonError> {
         })
     } else {
         let mut order: Vec<usize> = (0..members.len()).collect();
-        order.sort_unstable_by(|&a, &b| members[a].key.text.cmp(&members[b].key.text).then(a.cmp(&b)));
+        order.sort_unstable_by(|&a, &b| {
+            members[a]
+                .key
+                .text
+                .cmp(&members[b].key.text)
+                .then(a.cmp(&b))
+        });
         order
             .windows(2)
             .filter(|w| members[w[0]].key.text == members[w[1]].key.text)

@@ -100,7 +100,11 @@ fn decode_escape(bytes: &[u8], i: usize, out: &mut String) -> Result<usize, Json
             out.push(c);
             return Ok(i + len);
         }
-        Some(_) => return Err(invalid("allowed: \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX")),
+        Some(_) => {
+            return Err(invalid(
+                "allowed: \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX",
+            ))
+        }
         None => return Err(unterminated(bytes.len())),
     };
     out.push(c);
@@ -110,11 +114,7 @@ fn decode_escape(bytes: &[u8], i: usize, out: &mut String) -> Result<usize, Json
 /// Decodes `\uXXXX` (or a surrogate pair `\uXXXX\uXXXX`) at `i`: the char and the raw length.
 fn decode_unicode_escape(bytes: &[u8], i: usize) -> Result<(char, usize), JsonError> {
     let unit = hex4(bytes, i + 2).ok_or_else(|| {
-        JsonError::new(
-            JsonErrorKind::InvalidEscape,
-            i,
-            "\\u needs four hex digits",
-        )
+        JsonError::new(JsonErrorKind::InvalidEscape, i, "\\u needs four hex digits")
     })?;
     let lone = || JsonError::new(JsonErrorKind::LoneSurrogate, i, "");
     match unit {

@@ -35,7 +35,14 @@ fn accepts_every_kind_of_top_level_value() {
 
 #[test]
 fn numbers_are_kept_as_written() {
-    for n in ["0.70", "1e-5", "-1.5E+10", "123456789012345678901234567890", "0", "-0.0e0"] {
+    for n in [
+        "0.70",
+        "1e-5",
+        "-1.5E+10",
+        "123456789012345678901234567890",
+        "0",
+        "-0.0e0",
+    ] {
         let v = parse(n.as_bytes()).unwrap();
         assert_eq!(v.kind, Kind::Number(n));
         assert_eq!(v.span, 0..n.len());
@@ -109,7 +116,11 @@ fn refuses_invalid_numbers() {
 fn refuses_duplicate_keys_after_decoding() {
     refused(br#"{"a":1,"a":2}"#, JsonErrorKind::DuplicateKey, 7);
     refused(br#"{"a":1,"\u0061":2}"#, JsonErrorKind::DuplicateKey, 7);
-    refused(br#"{"x":{"a":1,"b":2,"a":3}}"#, JsonErrorKind::DuplicateKey, 18);
+    refused(
+        br#"{"x":{"a":1,"b":2,"a":3}}"#,
+        JsonErrorKind::DuplicateKey,
+        18,
+    );
     // Same key in different objects is fine.
     assert!(parse(br#"[{"a":1},{"a":2}]"#).is_ok());
 }
@@ -131,7 +142,11 @@ fn depth_64_is_accepted_and_65_refused() {
     assert!(parse(ok.as_bytes()).is_ok());
     let deep = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
     refused(deep.as_bytes(), JsonErrorKind::TooDeep, MAX_DEPTH);
-    let objects = format!("{}1{}", "{\"a\":".repeat(MAX_DEPTH + 1), "}".repeat(MAX_DEPTH + 1));
+    let objects = format!(
+        "{}1{}",
+        "{\"a\":".repeat(MAX_DEPTH + 1),
+        "}".repeat(MAX_DEPTH + 1)
+    );
     refused(objects.as_bytes(), JsonErrorKind::TooDeep, 5 * MAX_DEPTH);
 }
 
@@ -162,10 +177,18 @@ fn refuses_grammar_errors_where_they_are() {
 #[test]
 fn error_messages_say_what_and_where() {
     let e = err(b"[/* c */ 1]");
-    assert_eq!(e.to_string(), "invalid JSON: syntax error (comments are not allowed) at byte 1");
+    assert_eq!(
+        e.to_string(),
+        "invalid JSON: syntax error (comments are not allowed) at byte 1"
+    );
     let e = err(b"[1");
-    assert_eq!(e.to_string(), "invalid JSON: syntax error (unexpected end of input) at byte 2");
-    assert!(err(br#"{"a":1,"a":2}"#).to_string().contains("duplicate object key"));
+    assert_eq!(
+        e.to_string(),
+        "invalid JSON: syntax error (unexpected end of input) at byte 2"
+    );
+    assert!(err(br#"{"a":1,"a":2}"#)
+        .to_string()
+        .contains("duplicate object key"));
 }
 
 #[test]
@@ -182,10 +205,16 @@ fn line_col_is_one_based_and_counts_characters() {
 fn spans_cover_values_and_string_contents() {
     let input = br#" { "a" : [1, "x\ny", {"b": null}] , "c": -2.5e3 } "#;
     let v = parse(input).unwrap();
-    assert_eq!(&input[v.span.clone()], br#"{ "a" : [1, "x\ny", {"b": null}] , "c": -2.5e3 }"#);
+    assert_eq!(
+        &input[v.span.clone()],
+        br#"{ "a" : [1, "x\ny", {"b": null}] , "c": -2.5e3 }"#
+    );
     let members = v.as_object().unwrap();
     assert_eq!(&input[members[0].key.span.clone()], b"a");
-    assert_eq!(&input[members[0].span()], br#""a" : [1, "x\ny", {"b": null}]"#);
+    assert_eq!(
+        &input[members[0].span()],
+        br#""a" : [1, "x\ny", {"b": null}]"#
+    );
     let items = members[0].value.as_array().unwrap();
     assert_eq!(&input[items[1].span.clone()], br#""x\ny""#);
     let s = items[1].as_str().unwrap();
@@ -235,7 +264,9 @@ fn raw_range_widens_to_whole_escapes() {
     let items = v.as_array().unwrap();
     let raw = |i: usize, r: std::ops::Range<usize>| {
         let s = items[i].as_str().unwrap();
-        std::str::from_utf8(&input[s.raw_range(r)]).unwrap().to_string()
+        std::str::from_utf8(&input[s.raw_range(r)])
+            .unwrap()
+            .to_string()
     };
     assert_eq!(raw(0, 1..2), r"\n");
     assert_eq!(raw(0, 0..3), r"a\nb");
