@@ -1,6 +1,6 @@
 //! The parser: one pass over the bytes with an explicit stack of open containers.
 //!
-//! No recursion: an open array or object is a [`Frame`] on a `Vec` bounded by
+//! No recursion: an open array or object is a `Frame` on a `Vec` bounded by
 //! [`MAX_DEPTH`], so the native stack stays flat whatever the input. After a value is complete it
 //! is attached to the innermost open container, and every container closed by the following
 //! bytes is attached in turn to its parent.
@@ -14,6 +14,9 @@ use super::value::{Kind, Member, Str, Value};
 use super::MAX_DEPTH;
 
 /// Parses a whole JSON document strictly (see the [module docs](super) for what is refused).
+///
+/// The input must be exactly one value with optional whitespace around it, in UTF-8 without a
+/// byte order mark ([`JsonErrorKind::ByteOrderMark`]).
 ///
 /// Spans in the result are byte offsets into `input`; strings without escapes borrow from it.
 pub fn parse(input: &[u8]) -> Result<Value<'_>, JsonError> {

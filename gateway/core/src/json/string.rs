@@ -13,15 +13,13 @@ use super::value::Str;
 
 /// Parses the string whose opening quote is at `quote`. Returns it and the offset just past the
 /// closing quote. `src` has been validated as UTF-8 already.
+#[inline]
 pub(super) fn parse_string(src: &str, quote: usize) -> Result<(Str<'_>, usize), JsonError> {
     let bytes = src.as_bytes();
     let start = quote + 1;
-    let found = memchr::memchr2(b'"', b'\\', &bytes[start..]).map(|k| start + k);
-    let stop = found.unwrap_or(bytes.len());
-    check_controls(bytes, start, stop)?;
-    match found {
-        None => Err(unterminated(bytes.len())),
-        Some(end) if bytes[end] == b'"' => {
+    let end = find_special(bytes, start);
+    match bytes.get(end) {
+        Some(b'"') => {
             let raw = &src[start..end];
             let s = Str {
                 span: start..end,
@@ -30,11 +28,14 @@ pub(super) fn parse_string(src: &str, quote: usize) -> Result<(Str<'_>, usize), 
             };
             Ok((s, end + 1))
         }
-        Some(backslash) => parse_escaped(src, start, backslash),
+        Some(b'\\') => parse_escaped(src, start, end),
+        Some(_) => Err(control_character(end)),
+        None => Err(unterminated(bytes.len())),
     }
 }
 
 /// The slow path: the string has at least one escape, the first at `backslash`.
+#[cold]
 fn parse_escaped(src: &str, start: usize, backslash: usize) -> Result<(Str<'_>, usize), JsonError> {
     let bytes = src.as_bytes();
     // Escapes only shrink text, so the raw length up to the next quote is a good capacity guess.
@@ -45,21 +46,20 @@ fn parse_escaped(src: &str, start: usize, backslash: usize) -> Result<(Str<'_>, 
     loop {
         // Here bytes[i] is a backslash.
         i = decode_escape(bytes, i, &mut text)?;
-        let found = memchr::memchr2(b'"', b'\\', &bytes[i..]).map(|k| i + k);
-        let stop = found.unwrap_or(bytes.len());
-        check_controls(bytes, i, stop)?;
+        let stop = find_special(bytes, i);
         text.push_str(&src[i..stop]);
-        match found {
-            None => return Err(unterminated(bytes.len())),
-            Some(end) if bytes[end] == b'"' => {
+        match bytes.get(stop) {
+            Some(b'"') => {
                 let s = Str {
-                    span: start..end,
+                    span: start..stop,
                     text: Cow::Owned(text),
-                    raw: &src[start..end],
+                    raw: &src[start..stop],
                 };
-                return Ok((s, end + 1));
+                return Ok((s, stop + 1));
             }
-            Some(next) => i = next,
+            Some(b'\\') => i = stop,
+            Some(_) => return Err(control_character(stop)),
+            None => return Err(unterminated(bytes.len())),
         }
     }
 }
@@ -68,19 +68,66 @@ fn unterminated(len: usize) -> JsonError {
     JsonError::new(JsonErrorKind::Syntax, len, "unterminated string")
 }
 
-/// Refuses raw control characters in `bytes[from..to]`. The fold has no early exit so the
-/// compiler vectorises it; the exact position is only looked for when there is one.
-fn check_controls(bytes: &[u8], from: usize, to: usize) -> Result<(), JsonError> {
-    let chunk = &bytes[from..to];
-    if chunk.iter().fold(false, |acc, &b| acc | (b < 0x20)) {
-        let at = chunk.iter().position(|&b| b < 0x20).unwrap_or(0);
-        return Err(JsonError::new(
-            JsonErrorKind::ControlCharacter,
-            from + at,
-            "escape it as \\n, \\t, \\u00XX, ...",
-        ));
+fn control_character(at: usize) -> JsonError {
+    JsonError::new(
+        JsonErrorKind::ControlCharacter,
+        at,
+        "escape it as \\n, \\t, \\u00XX, ...",
+    )
+}
+
+/// Strings up to this long are scanned 8 bytes at a time in one pass; longer ones switch to
+/// `memchr2` (AVX2 where available), whose setup cost only pays off on long runs.
+const SHORT: usize = 64;
+
+/// Offset of the first `"`, `\` or control character at or after `from`, or `bytes.len()`.
+#[inline]
+pub(super) fn find_special(bytes: &[u8], from: usize) -> usize {
+    let short_end = bytes.len().min(from + SHORT);
+    let mut i = from;
+    while let Some(word) = bytes.get(i..i + 8) {
+        if i >= short_end {
+            return find_special_long(bytes, i);
+        }
+        let mut le = [0; 8];
+        le.copy_from_slice(word);
+        let mask = special_mask(u64::from_le_bytes(le));
+        if mask != 0 {
+            return i + (mask.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
     }
-    Ok(())
+    // Fewer than 8 bytes left in the input.
+    bytes[i..]
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .map_or(bytes.len(), |k| i + k)
+}
+
+/// Marks (high bit of the byte) each byte of `w` that is `"`, `\` or below 0x20. The lowest
+/// mark is exact; marks above it may be spurious (borrows), which is all `find_special` needs.
+#[inline]
+fn special_mask(w: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let quote = zero_byte(w ^ (ONES * u64::from(b'"')));
+    let backslash = zero_byte(w ^ (ONES * u64::from(b'\\')));
+    let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+    quote | backslash | control
+}
+
+fn find_special_long(bytes: &[u8], from: usize) -> usize {
+    let stop = memchr::memchr2(b'"', b'\\', &bytes[from..]).map_or(bytes.len(), |k| from + k);
+    let chunk = &bytes[from..stop];
+    // `min` has no early exit, so it vectorises; the position is only looked for when needed.
+    if chunk.iter().copied().min().unwrap_or(0x20) < 0x20 {
+        return chunk
+            .iter()
+            .position(|&b| b < 0x20)
+            .map_or(stop, |k| from + k);
+    }
+    stop
 }
 
 /// Decodes the escape starting at the backslash at `i` into `out`; returns the offset after it.
@@ -215,7 +262,7 @@ impl Str<'_> {
 /// ```
 /// let mut out = Vec::new();
 /// sovgate_core::json::escape_into("a\"b\n\u{1}é", &mut out);
-/// assert_eq!(out, br#"a\"b\n\u0001é"#);
+/// assert_eq!(out, r#"a\"b\n\u0001é"#.as_bytes());
 /// ```
 pub fn escape_into(s: &str, out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789abcdef";

@@ -272,6 +272,22 @@ proptest! {
     }
 
     #[test]
+    fn string_scan_finds_the_first_special_byte(
+        data in prop::collection::vec(prop_oneof![
+            4 => 0x20u8..=0xFF,
+            1 => prop::sample::select(vec![b'"', b'\\', 0, 0x1F, 0x20, 0x21, 0x5B, 0x5D, 0x7F, 0x80]),
+        ], 0..200),
+        from in 0usize..16,
+    ) {
+        let from = from.min(data.len());
+        let naive = data[from..]
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+            .map_or(data.len(), |k| from + k);
+        prop_assert_eq!(super::string::find_special(&data, from), naive);
+    }
+
+    #[test]
     fn arbitrary_bytes_never_panic(data in prop::collection::vec(any::<u8>(), 0..64)) {
         fuzzing::fuzz_check_parse(&data);
     }
