@@ -20,5 +20,6 @@ pub mod json;
 pub mod normalize;
 pub mod rules;
 pub mod transform;
+pub mod translate;
 pub mod types;
 pub mod vault;
