@@ -24,5 +24,6 @@ pub mod policy;
 pub mod residency;
 pub mod rules;
 pub mod transform;
+pub mod translate;
 pub mod types;
 pub mod vault;
