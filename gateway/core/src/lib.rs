@@ -18,7 +18,9 @@
 pub mod inspect;
 pub mod json;
 pub mod normalize;
+pub mod restore;
 pub mod rules;
+pub mod sse;
 pub mod transform;
 pub mod types;
 pub mod vault;

@@ -8,7 +8,9 @@ use std::fmt;
 
 /// How sensitive a piece of content is. Ordered: `Public < Internal < Confidential < Privileged`,
 /// so the classification of a request is the maximum over its findings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Class {
     #[default]

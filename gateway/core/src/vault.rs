@@ -163,6 +163,11 @@ mod tests {
         let mut v = Vault::new();
         let long = "x".repeat(100);
         let p = v.placeholder_for(&long, "v").to_owned();
-        assert!(p.len() <= MAX_PLACEHOLDER_LEN, "{} > {}", p.len(), MAX_PLACEHOLDER_LEN);
+        assert!(
+            p.len() <= MAX_PLACEHOLDER_LEN,
+            "{} > {}",
+            p.len(),
+            MAX_PLACEHOLDER_LEN
+        );
     }
 }
