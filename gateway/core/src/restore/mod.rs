@@ -44,6 +44,9 @@ mod text;
 mod tests;
 
 use std::fmt;
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
 
 use serde_json::Value;
 
@@ -123,10 +126,9 @@ impl std::error::Error for RestoreError {}
 /// Whether `data` may contain a placeholder: the opening bracket raw or as a JSON escape. When
 /// it cannot and no channel holds text, an event is relayed without being parsed.
 pub(crate) fn may_hold_placeholder(data: &[u8]) -> bool {
-    use memchr::memmem::find;
-    find(data, text::OPEN_STR.as_bytes()).is_some()
-        || find(data, b"\\u27e6").is_some()
-        || find(data, b"\\u27E6").is_some()
+    static ESCAPED: LazyLock<[Finder<'static>; 2]> =
+        LazyLock::new(|| [Finder::new(b"\\u27e6"), Finder::new(b"\\u27E6")]);
+    text::OPEN_FINDER.find(data).is_some() || ESCAPED.iter().any(|f| f.find(data).is_some())
 }
 
 fn serialize(v: &Value) -> Result<String, RestoreError> {

@@ -19,6 +19,9 @@
 use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
 
 use crate::vault::{Vault, CLOSE, MAX_PLACEHOLDER_LEN, OPEN};
 
@@ -100,8 +103,12 @@ pub fn restore_str<'t>(vault: &Vault, text: &'t str, mode: Mode) -> (Cow<'t, str
     (Cow::Owned(out), restored)
 }
 
+/// Built once: every event and fragment is searched for the bracket.
+pub(crate) static OPEN_FINDER: LazyLock<Finder<'static>> =
+    LazyLock::new(|| Finder::new(OPEN_STR.as_bytes()));
+
 pub(crate) fn contains_open(text: &str) -> bool {
-    memchr::memmem::find(text.as_bytes(), OPEN_STR.as_bytes()).is_some()
+    OPEN_FINDER.find(text.as_bytes()).is_some()
 }
 
 /// Where a placeholder starting at some `OPEN` could end.
@@ -140,7 +147,7 @@ fn scan(
     restored: &mut usize,
 ) -> Option<usize> {
     let mut pos = 0;
-    while let Some(rel) = memchr::memmem::find(&text.as_bytes()[pos..], OPEN_STR.as_bytes()) {
+    while let Some(rel) = OPEN_FINDER.find(&text.as_bytes()[pos..]) {
         let start = pos + rel;
         out.push_str(&text[pos..start]);
         let tail = &text[start..];

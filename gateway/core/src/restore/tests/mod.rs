@@ -132,3 +132,30 @@ fn two_concurrent_restorers_over_two_vaults_stay_apart() {
     assert_eq!(text_b, "Hi bob@b.example and carol@b.example.");
     assert_eq!((ra.restored(), rb.restored()), (1, 2));
 }
+
+#[test]
+fn restorers_can_own_their_vault_and_move_across_threads() {
+    use super::{
+        AnthropicRestorer, GeminiJsonArrayRestorer, GeminiSseRestorer, OpenAiChatRestorer,
+        ResponsesRestorer,
+    };
+    use std::sync::Arc;
+    fn boxed<R: StreamRestorer + Send + 'static>(r: R) -> Box<dyn StreamRestorer + Send> {
+        Box::new(r)
+    }
+    let vault = Arc::new(vault());
+    let mut all = [
+        boxed(OpenAiChatRestorer::new(Arc::clone(&vault))),
+        boxed(ResponsesRestorer::new(Arc::clone(&vault))),
+        boxed(AnthropicRestorer::new(Arc::clone(&vault))),
+        boxed(GeminiSseRestorer::new(Arc::clone(&vault))),
+    ];
+    let handle = std::thread::spawn(move || {
+        let ev = openai::chunk(0, "⟦EMAIL_1⟧");
+        all[0].on_event(&ev).unwrap();
+        all[0].restored()
+    });
+    assert_eq!(handle.join().unwrap(), 1);
+    let mut array = GeminiJsonArrayRestorer::new(vault);
+    assert_eq!(array.push(b"[]").unwrap(), b"[]");
+}
