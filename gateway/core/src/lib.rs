@@ -13,6 +13,9 @@
 //! - [`inspect`]: walks every key and string of a body (and JSON embedded in strings) and
 //!   collects findings with JSON paths.
 //! - [`transform`]: drops, redacts, pseudonymizes or blocks, producing the bytes that may leave.
+//! - [`policy`] and [`residency`]: where a classified request may go.
+//! - [`translate`]: Anthropic Messages ⇄ OpenAI chat, requests, answers and streams.
+//! - [`sse`] and [`restore`]: the response path — SSE framing and streaming pseudonym restoration.
 //! - [`types`]: the small vocabulary shared by all of them (class, action, mode, ...).
 
 pub mod api;
@@ -22,7 +25,9 @@ pub mod json;
 pub mod normalize;
 pub mod policy;
 pub mod residency;
+pub mod restore;
 pub mod rules;
+pub mod sse;
 pub mod transform;
 pub mod translate;
 pub mod types;
