@@ -53,7 +53,10 @@ fn samples() -> Vec<(&'static str, Value)> {
 
 pub fn run(once: bool) -> ExitCode {
     crate::cli::init_logging_quiet();
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("cannot start the runtime: {e}");
@@ -88,15 +91,21 @@ async fn demo(once: bool) -> anyhow::Result<()> {
     .await?;
     let audit_dir = std::env::temp_dir().join(format!("sovgate-demo-{}", std::process::id()));
     let mut cfg = config::embedded().map_err(|e| anyhow::anyhow!("{e}"))?;
-    cfg.pools[0].endpoints = vec![config::parse_upstream(&stub.url()).ok_or_else(|| anyhow::anyhow!("stub url"))?];
+    cfg.pools[0].endpoints =
+        vec![config::parse_upstream(&stub.url()).ok_or_else(|| anyhow::anyhow!("stub url"))?];
     cfg.listen.reverse = Some(bind_or_ephemeral("127.0.0.1:8080").await?);
     cfg.listen.admin = Some(bind_or_ephemeral("127.0.0.1:9090").await?);
     cfg.audit.path = Some(audit_dir.join("audit.jsonl"));
     let state = Arc::new(crate::cli::build_state(cfg)?);
     let running = proxy::start(Arc::clone(&state)).await?;
-    let gw = running.reverse.ok_or_else(|| anyhow::anyhow!("no reverse listener"))?;
+    let gw = running
+        .reverse
+        .ok_or_else(|| anyhow::anyhow!("no reverse listener"))?;
 
-    println!("Sovgate demo: gateway on http://{gw}, stub GPU backend on {}\n", stub.url());
+    println!(
+        "Sovgate demo: gateway on http://{gw}, stub GPU backend on {}\n",
+        stub.url()
+    );
     let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
     for (i, (title, body)) in samples().into_iter().enumerate() {
         let sent = serde_json::to_vec(&body)?;
@@ -114,13 +123,26 @@ async fn demo(once: bool) -> anyhow::Result<()> {
             Some(r) => {
                 let same = r.body == sent;
                 println!("   backend received: {}", String::from_utf8_lossy(&r.body));
-                println!("   {}", if same { "(byte-identical: no rule fired)" } else { "(transformed by Sovgate before it left)" });
+                println!(
+                    "   {}",
+                    if same {
+                        "(byte-identical: no rule fired)"
+                    } else {
+                        "(transformed by Sovgate before it left)"
+                    }
+                );
             }
             None => println!("   backend received: nothing"),
         }
-        println!("   answer ({status}): {}\n", String::from_utf8_lossy(&answer));
+        println!(
+            "   answer ({status}): {}\n",
+            String::from_utf8_lossy(&answer)
+        );
     }
-    println!("Audit log: {} (check it with `sovgate audit verify`)", audit_dir.join("audit.jsonl").display());
+    println!(
+        "Audit log: {} (check it with `sovgate audit verify`)",
+        audit_dir.join("audit.jsonl").display()
+    );
     if once {
         running.shutdown();
         return Ok(());

@@ -42,7 +42,13 @@ pub struct GatewayError {
 }
 
 impl GatewayError {
-    fn new(origin: Origin, status: StatusCode, kind: ErrorType, code: &'static str, message: impl Into<String>) -> Self {
+    fn new(
+        origin: Origin,
+        status: StatusCode,
+        kind: ErrorType,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
         GatewayError {
             origin,
             status,
@@ -54,11 +60,23 @@ impl GatewayError {
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(Origin::Client, StatusCode::BAD_REQUEST, ErrorType::InvalidRequest, code, message)
+        Self::new(
+            Origin::Client,
+            StatusCode::BAD_REQUEST,
+            ErrorType::InvalidRequest,
+            code,
+            message,
+        )
     }
 
     pub fn unsupported_media(message: impl Into<String>) -> Self {
-        Self::new(Origin::Client, StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorType::InvalidRequest, "unsupported_encoding", message)
+        Self::new(
+            Origin::Client,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorType::InvalidRequest,
+            "unsupported_encoding",
+            message,
+        )
     }
 
     pub fn too_large(limit: usize) -> Self {
@@ -67,20 +85,40 @@ impl GatewayError {
             StatusCode::PAYLOAD_TOO_LARGE,
             ErrorType::TooLarge,
             "body_too_large",
-            format!("the request body exceeds the gateway's limit of {limit} bytes (after decoding)"),
+            format!(
+                "the request body exceeds the gateway's limit of {limit} bytes (after decoding)"
+            ),
         )
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(Origin::Client, StatusCode::NOT_FOUND, ErrorType::NotFound, "unknown_endpoint", message)
+        Self::new(
+            Origin::Client,
+            StatusCode::NOT_FOUND,
+            ErrorType::NotFound,
+            "unknown_endpoint",
+            message,
+        )
     }
 
     pub fn unauthenticated(message: impl Into<String>) -> Self {
-        Self::new(Origin::Client, StatusCode::UNAUTHORIZED, ErrorType::Authentication, "invalid_sovgate_key", message)
+        Self::new(
+            Origin::Client,
+            StatusCode::UNAUTHORIZED,
+            ErrorType::Authentication,
+            "invalid_sovgate_key",
+            message,
+        )
     }
 
     pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(Origin::Policy, StatusCode::FORBIDDEN, ErrorType::Permission, code, message)
+        Self::new(
+            Origin::Policy,
+            StatusCode::FORBIDDEN,
+            ErrorType::Permission,
+            code,
+            message,
+        )
     }
 
     /// A rule with `action = "block"` fired.
@@ -98,23 +136,53 @@ impl GatewayError {
             403 | 451 => ErrorType::Permission,
             _ => ErrorType::Unavailable,
         };
-        Self::new(Origin::Policy, status, kind, r.code(), format!("request refused by Sovgate: {r}"))
+        Self::new(
+            Origin::Policy,
+            status,
+            kind,
+            r.code(),
+            format!("request refused by Sovgate: {r}"),
+        )
     }
 
     pub fn unavailable(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(Origin::Upstream, StatusCode::SERVICE_UNAVAILABLE, ErrorType::Unavailable, code, message)
+        Self::new(
+            Origin::Upstream,
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorType::Unavailable,
+            code,
+            message,
+        )
     }
 
     pub fn bad_gateway(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(Origin::Upstream, StatusCode::BAD_GATEWAY, ErrorType::Upstream, code, message)
+        Self::new(
+            Origin::Upstream,
+            StatusCode::BAD_GATEWAY,
+            ErrorType::Upstream,
+            code,
+            message,
+        )
     }
 
     pub fn gateway_timeout(message: impl Into<String>) -> Self {
-        Self::new(Origin::Upstream, StatusCode::GATEWAY_TIMEOUT, ErrorType::Upstream, "upstream_timeout", message)
+        Self::new(
+            Origin::Upstream,
+            StatusCode::GATEWAY_TIMEOUT,
+            ErrorType::Upstream,
+            "upstream_timeout",
+            message,
+        )
     }
 
     pub fn internal(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(Origin::Internal, StatusCode::SERVICE_UNAVAILABLE, ErrorType::Internal, code, message)
+        Self::new(
+            Origin::Internal,
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorType::Internal,
+            code,
+            message,
+        )
     }
 
     /// Overrides the stable code (e.g. a more specific reason for a 413).
@@ -152,11 +220,20 @@ impl GatewayError {
 
     /// The response, in the client API's shape.
     pub fn to_response(&self, family: Family) -> Response<Bytes> {
-        let body = error_body(family, self.status.as_u16(), self.kind, self.code, &self.message);
+        let body = error_body(
+            family,
+            self.status.as_u16(),
+            self.kind,
+            self.code,
+            &self.message,
+        );
         let mut resp = Response::new(Bytes::from(body));
         *resp.status_mut() = self.status;
         let h = resp.headers_mut();
-        h.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        h.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         h.insert("x-sovgate-error", HeaderValue::from_static(self.code));
         if let Some(s) = self.retry_after {
             h.insert(http::header::RETRY_AFTER, HeaderValue::from(s));
@@ -167,7 +244,14 @@ impl GatewayError {
 
 impl fmt::Display for GatewayError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({}, {}): {}", self.status.as_u16(), self.origin.as_str(), self.code, self.message)
+        write!(
+            f,
+            "{} ({}, {}): {}",
+            self.status.as_u16(),
+            self.origin.as_str(),
+            self.code,
+            self.message
+        )
     }
 }
 

@@ -16,7 +16,11 @@ use std::time::{Duration, SystemTime};
 /// The rule sources a config names: the embedded packs (if enabled), then each directory's
 /// `*.toml` files in name order.
 pub fn sources(cfg: &RulesConfig) -> Result<Vec<RuleSource>, RuleErrors> {
-    let mut out = if cfg.embedded { rules::embedded_sources() } else { Vec::new() };
+    let mut out = if cfg.embedded {
+        rules::embedded_sources()
+    } else {
+        Vec::new()
+    };
     if !cfg.dirs.is_empty() {
         // load_dirs validates directory access and reports I/O errors with positions.
         rules::load_dirs(&cfg.dirs)?;
@@ -57,7 +61,11 @@ fn fingerprint(dirs: &[PathBuf]) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
         if let Ok(rd) = std::fs::read_dir(d) {
             for e in rd.flatten() {
                 let meta = std::fs::metadata(e.path()).ok();
-                out.push((e.path(), meta.as_ref().map_or(0, |m| m.len()), meta.and_then(|m| m.modified().ok())));
+                out.push((
+                    e.path(),
+                    meta.as_ref().map_or(0, |m| m.len()),
+                    meta.and_then(|m| m.modified().ok()),
+                ));
             }
         }
     }
@@ -86,15 +94,23 @@ pub fn spawn_watcher(state: Arc<State>) {
                 Ok(Ok(set)) => {
                     tracing::info!("rules reloaded: {} rules", set.len());
                     state.rules.store(Arc::new(set));
-                    state.metrics.inc("sovgate_rules_reload_total", &[("outcome", "ok")]);
+                    state
+                        .metrics
+                        .inc("sovgate_rules_reload_total", &[("outcome", "ok")]);
                 }
                 Ok(Err(errors)) => {
-                    tracing::error!("rule reload failed, the previous rule set keeps serving:\n{errors}");
-                    state.metrics.inc("sovgate_rules_reload_total", &[("outcome", "error")]);
+                    tracing::error!(
+                        "rule reload failed, the previous rule set keeps serving:\n{errors}"
+                    );
+                    state
+                        .metrics
+                        .inc("sovgate_rules_reload_total", &[("outcome", "error")]);
                 }
                 Err(e) => {
                     tracing::error!("rule reload task failed: {e}");
-                    state.metrics.inc("sovgate_rules_reload_total", &[("outcome", "error")]);
+                    state
+                        .metrics
+                        .inc("sovgate_rules_reload_total", &[("outcome", "error")]);
                 }
             }
         }

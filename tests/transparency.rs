@@ -21,8 +21,17 @@ async fn benign_request_reaches_external_byte_identical() {
     let got = h.external.requests();
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].body, body.as_bytes(), "body changed in transit");
-    let auth: Vec<&str> = got[0].headers.iter().filter(|(k, _)| k == "authorization").map(|(_, v)| v.as_str()).collect();
-    assert_eq!(auth, vec!["Bearer sk-provider-from-sovgate"], "client credential replaced by the provider key");
+    let auth: Vec<&str> = got[0]
+        .headers
+        .iter()
+        .filter(|(k, _)| k == "authorization")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert_eq!(
+        auth,
+        vec!["Bearer sk-provider-from-sovgate"],
+        "client credential replaced by the provider key"
+    );
 }
 
 #[tokio::test]
@@ -31,6 +40,9 @@ async fn answer_is_relayed_unchanged() {
     let (status, headers, answer) = h.post("/v1/chat/completions", chat("hello there")).await;
     assert_eq!(status, 200);
     let v: serde_json::Value = serde_json::from_slice(&answer).unwrap();
-    assert!(v["choices"][0]["message"]["content"].as_str().unwrap().contains("hello there"));
+    assert!(v["choices"][0]["message"]["content"]
+        .as_str()
+        .unwrap()
+        .contains("hello there"));
     assert!(headers.contains_key("x-sovgate-request-id"));
 }

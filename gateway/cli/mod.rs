@@ -12,7 +12,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "sovgate", version, about = "Sovereign egress gateway for LLM traffic")]
+#[command(
+    name = "sovgate",
+    version,
+    about = "Sovereign egress gateway for LLM traffic"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -110,10 +114,21 @@ pub fn main() -> ExitCode {
     match cli.cmd {
         Cmd::Serve { config } => serve::serve(config),
         Cmd::Demo { once } => crate::demo::run(once),
-        Cmd::Rules { cmd: RulesCmd::Check { dir } } => rules_cmd::check(dir),
-        Cmd::Rules { cmd: RulesCmd::Test { dir } } => rules_cmd::test(dir),
-        Cmd::Scan { rules, config, path, file } => scan::run(rules, config, &path, &file),
-        Cmd::Audit { cmd: AuditCmd::Verify { file } } => match crate::audit::verify_file(&file) {
+        Cmd::Rules {
+            cmd: RulesCmd::Check { dir },
+        } => rules_cmd::check(dir),
+        Cmd::Rules {
+            cmd: RulesCmd::Test { dir },
+        } => rules_cmd::test(dir),
+        Cmd::Scan {
+            rules,
+            config,
+            path,
+            file,
+        } => scan::run(rules, config, &path, &file),
+        Cmd::Audit {
+            cmd: AuditCmd::Verify { file },
+        } => match crate::audit::verify_file(&file) {
             Ok(r) => {
                 println!("ok: {} records, chain intact", r.records);
                 ExitCode::SUCCESS
@@ -123,15 +138,21 @@ pub fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Cmd::Keys { cmd: KeysCmd::Hash { key } } => {
+        Cmd::Keys {
+            cmd: KeysCmd::Hash { key },
+        } => {
             println!("sha256:{}", hex::encode(crate::config::hash_key(&key)));
             ExitCode::SUCCESS
         }
-        Cmd::Config { cmd: ConfigCmd::Default } => {
+        Cmd::Config {
+            cmd: ConfigCmd::Default,
+        } => {
             print!("{}", crate::config::DEFAULT_CONFIG);
             ExitCode::SUCCESS
         }
-        Cmd::Config { cmd: ConfigCmd::Check { file } } => match crate::config::load(&file) {
+        Cmd::Config {
+            cmd: ConfigCmd::Check { file },
+        } => match crate::config::load(&file) {
             Ok(_) => {
                 println!("{}: ok", file.display());
                 ExitCode::SUCCESS
@@ -141,7 +162,11 @@ pub fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Cmd::Stub { listen, name, print_addr } => serve::stub(listen, name, print_addr),
+        Cmd::Stub {
+            listen,
+            name,
+            print_addr,
+        } => serve::stub(listen, name, print_addr),
     }
 }
 
@@ -149,12 +174,18 @@ pub fn main() -> ExitCode {
 pub(crate) fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// Logging for interactive commands: warnings only, unless `RUST_LOG` says otherwise.
 pub(crate) fn init_logging_quiet() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }

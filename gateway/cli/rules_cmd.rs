@@ -13,7 +13,9 @@ pub fn load(dir: Option<PathBuf>) -> Result<RuleSet, rules::RuleErrors> {
 }
 
 pub fn check(dir: Option<PathBuf>) -> ExitCode {
-    let what = dir.as_ref().map_or("embedded rules".to_owned(), |d| d.display().to_string());
+    let what = dir
+        .as_ref()
+        .map_or("embedded rules".to_owned(), |d| d.display().to_string());
     match load(dir) {
         Ok(set) => {
             println!("{what}: ok, {} rules", set.len());
@@ -28,7 +30,9 @@ pub fn check(dir: Option<PathBuf>) -> ExitCode {
 }
 
 pub fn test(dir: Option<PathBuf>) -> ExitCode {
-    let what = dir.as_ref().map_or("embedded rules".to_owned(), |d| d.display().to_string());
+    let what = dir
+        .as_ref()
+        .map_or("embedded rules".to_owned(), |d| d.display().to_string());
     let set = match load(dir) {
         Ok(s) => s,
         Err(e) => {
@@ -41,7 +45,11 @@ pub fn test(dir: Option<PathBuf>) -> ExitCode {
         eprintln!("FAIL {f}");
     }
     let total = set.example_count();
-    println!("{what}: {} passed, {} failed", total - failures.len(), failures.len());
+    println!(
+        "{what}: {} passed, {} failed",
+        total - failures.len(),
+        failures.len()
+    );
     if failures.is_empty() {
         ExitCode::SUCCESS
     } else {

@@ -40,12 +40,19 @@ pub fn rules_for(config: &Config, dir: Option<PathBuf>) -> Result<RuleSet, Strin
     }
 }
 
-fn scan(rules_dir: Option<PathBuf>, config: Option<PathBuf>, path: &str, file: &str) -> Result<serde_json::Value, String> {
+fn scan(
+    rules_dir: Option<PathBuf>,
+    config: Option<PathBuf>,
+    path: &str,
+    file: &str,
+) -> Result<serde_json::Value, String> {
     let config = load_config(config)?;
     let rules = rules_for(&config, rules_dir)?;
     let mut body = Vec::new();
     if file == "-" {
-        std::io::stdin().read_to_end(&mut body).map_err(|e| format!("reading stdin: {e}"))?;
+        std::io::stdin()
+            .read_to_end(&mut body)
+            .map_err(|e| format!("reading stdin: {e}"))?;
     } else {
         body = std::fs::read(file).map_err(|e| format!("reading {file}: {e}"))?;
     }
@@ -72,11 +79,18 @@ fn scan(rules_dir: Option<PathBuf>, config: Option<PathBuf>, path: &str, file: &
         "model": report.model,
     });
     if let Some(b) = report.block {
-        out["refused"] = json!({ "status": 403, "code": "policy_blocked", "rule": rules.rule(b).id });
+        out["refused"] =
+            json!({ "status": 403, "code": "policy_blocked", "rule": rules.rule(b).id });
         return Ok(out);
     }
     let model = report.model.clone().or(ep.path_model.clone());
-    let route = match crate::routing::choose_route(&config, None, ep.family, report.class, model.as_deref()) {
+    let route = match crate::routing::choose_route(
+        &config,
+        None,
+        ep.family,
+        report.class,
+        model.as_deref(),
+    ) {
         Ok(r) => r,
         Err(refusal) => {
             out["refused"] = json!({ "status": refusal.status(), "code": refusal.code(), "reason": refusal.to_string() });
@@ -89,10 +103,12 @@ fn scan(rules_dir: Option<PathBuf>, config: Option<PathBuf>, path: &str, file: &
         Route::External { .. } => DestinationKind::External,
     };
     let mut vault = Vault::new();
-    let t = transform(&body, &rules, Direction::Request, dest, &mut vault).map_err(|e| e.to_string())?;
+    let t = transform(&body, &rules, Direction::Request, dest, &mut vault)
+        .map_err(|e| e.to_string())?;
     out["changed"] = json!(t.body.is_some());
     out["pseudonyms"] = json!(vault.len());
     let leaving = t.body.unwrap_or(body);
-    out["body"] = serde_json::from_slice(&leaving).unwrap_or_else(|_| json!(String::from_utf8_lossy(&leaving)));
+    out["body"] = serde_json::from_slice(&leaving)
+        .unwrap_or_else(|_| json!(String::from_utf8_lossy(&leaving)));
     Ok(out)
 }

@@ -8,15 +8,20 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build()
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
 }
 
 /// Builds the shared state from a config: rules compiled, audit log opened. Every failure here
 /// refuses startup: a gateway that cannot apply its rules or write its audit log must not serve.
 pub fn build_state(config: Config) -> anyhow::Result<State> {
-    let rules = crate::reload::build_rules(&config.rules).map_err(|e| anyhow::anyhow!("rules:\n{e}"))?;
+    let rules =
+        crate::reload::build_rules(&config.rules).map_err(|e| anyhow::anyhow!("rules:\n{e}"))?;
     let audit = match &config.audit.path {
-        Some(p) => AuditLog::open(p).map_err(|e| anyhow::anyhow!("audit log {}: {e}", p.display()))?,
+        Some(p) => {
+            AuditLog::open(p).map_err(|e| anyhow::anyhow!("audit log {}: {e}", p.display()))?
+        }
         None => {
             tracing::warn!("audit is disabled in the config: decisions are not recorded");
             AuditLog::disabled()
@@ -55,7 +60,11 @@ pub fn serve(config_path: Option<PathBuf>) -> ExitCode {
         if let Some(a) = running.admin {
             tracing::info!("admin listener on http://{a} (/healthz /readyz /metrics)");
         }
-        tracing::info!("config: {}; {} rules", state.config.source, state.rules.load().len());
+        tracing::info!(
+            "config: {}; {} rules",
+            state.config.source,
+            state.rules.load().len()
+        );
         tokio::signal::ctrl_c().await?;
         tracing::info!("shutting down");
         running.shutdown();

@@ -45,7 +45,11 @@ pub fn build(name: &str, text: &str, base: &Path) -> Result<Config, ConfigErrors
         if let Some(v) = value {
             match v.get_ref().parse() {
                 Ok(a) => *slot = Some(a),
-                Err(_) => c.at(v.span().start, format!("`{}` is not an address", v.get_ref()), Some("write it as IP:PORT, e.g. \"127.0.0.1:8080\"")),
+                Err(_) => c.at(
+                    v.span().start,
+                    format!("`{}` is not an address", v.get_ref()),
+                    Some("write it as IP:PORT, e.g. \"127.0.0.1:8080\""),
+                ),
             }
         }
     }
@@ -54,7 +58,11 @@ pub fn build(name: &str, text: &str, base: &Path) -> Result<Config, ConfigErrors
     if let Some(v) = &file.limits.max_body {
         match parse_size(v.get_ref()) {
             Some(n) if n > 0 => limits.max_body = n,
-            _ => c.at(v.span().start, "max_body must be a positive size", Some("a number of bytes, or a string like \"32MiB\"")),
+            _ => c.at(
+                v.span().start,
+                "max_body must be a positive size",
+                Some("a number of bytes, or a string like \"32MiB\""),
+            ),
         }
     }
     if let Some(v) = &file.limits.max_decompression_ratio {
@@ -97,7 +105,14 @@ pub fn build(name: &str, text: &str, base: &Path) -> Result<Config, ConfigErrors
     };
     for (cidr, country) in &file.geo.overrides {
         if !sovgate_core::residency::is_country_code(country.get_ref()) {
-            c.at(country.span().start, format!("override for {cidr}: `{}` is not an ISO country code", country.get_ref()), Some("write a two-letter code such as \"DE\""));
+            c.at(
+                country.span().start,
+                format!(
+                    "override for {cidr}: `{}` is not an ISO country code",
+                    country.get_ref()
+                ),
+                Some("write a two-letter code such as \"DE\""),
+            );
         }
     }
 
@@ -111,7 +126,11 @@ pub fn build(name: &str, text: &str, base: &Path) -> Result<Config, ConfigErrors
         if let Some(v) = value {
             match Placement::parse(v.get_ref()) {
                 Some(p) => *slot = p,
-                None => c.at(v.span().start, format!("unknown placement `{}`", v.get_ref()), Some("use \"local\", \"residency\" or \"deny\"")),
+                None => c.at(
+                    v.span().start,
+                    format!("unknown placement `{}`", v.get_ref()),
+                    Some("use \"local\", \"residency\" or \"deny\""),
+                ),
             }
         }
     }
@@ -119,7 +138,11 @@ pub fn build(name: &str, text: &str, base: &Path) -> Result<Config, ConfigErrors
         match v.get_ref().as_str() {
             "local" => policy.prefer_local = true,
             "client" => policy.prefer_local = false,
-            other => c.at(v.span().start, format!("unknown preference `{other}`"), Some("use \"local\" or \"client\"")),
+            other => c.at(
+                v.span().start,
+                format!("unknown preference `{other}`"),
+                Some("use \"local\" or \"client\""),
+            ),
         }
     }
 
@@ -128,9 +151,21 @@ pub fn build(name: &str, text: &str, base: &Path) -> Result<Config, ConfigErrors
         .iter()
         .map(|(k, v)| (k.clone(), v.get_ref().clone()))
         .collect();
-    let tenants = file.tenants.iter().filter_map(|t| tenant(&mut c, t, &zones, &path)).collect::<Vec<_>>();
-    let providers = file.providers.iter().filter_map(|p| provider(&mut c, p, &path)).collect::<Vec<_>>();
-    let pools = file.pools.iter().filter_map(|p| pool(&mut c, p)).collect::<Vec<_>>();
+    let tenants = file
+        .tenants
+        .iter()
+        .filter_map(|t| tenant(&mut c, t, &zones, &path))
+        .collect::<Vec<_>>();
+    let providers = file
+        .providers
+        .iter()
+        .filter_map(|p| provider(&mut c, p, &path))
+        .collect::<Vec<_>>();
+    let pools = file
+        .pools
+        .iter()
+        .filter_map(|p| pool(&mut c, p))
+        .collect::<Vec<_>>();
 
     let mut models = Vec::new();
     for m in &file.models {
@@ -140,21 +175,34 @@ pub fn build(name: &str, text: &str, base: &Path) -> Result<Config, ConfigErrors
                 pool: i,
                 model: m.model.clone(),
             }),
-            None => c.at(m.pool.span().start, format!("no pool named `{}`", m.pool.get_ref()), Some("declare it in a [[pools]] table, or fix the name")),
+            None => c.at(
+                m.pool.span().start,
+                format!("no pool named `{}`", m.pool.get_ref()),
+                Some("declare it in a [[pools]] table, or fix the name"),
+            ),
         }
     }
     check_unique(&mut c, file.pools.iter().map(|p| &p.name), "pool");
     check_unique(&mut c, file.providers.iter().map(|p| &p.name), "provider");
     check_unique(&mut c, file.tenants.iter().map(|p| &p.name), "tenant");
     if tenants.iter().filter(|t| t.anonymous).count() > 1 {
-        c.at(0, "more than one tenant without keys_file", Some("only one anonymous tenant can exist; give the others a keys_file"));
+        c.at(
+            0,
+            "more than one tenant without keys_file",
+            Some("only one anonymous tenant can exist; give the others a keys_file"),
+        );
     }
 
     let audit = AuditConfig {
         path: if file.audit.disabled {
             None
         } else {
-            Some(path(file.audit.path.as_ref().map_or("audit/audit.jsonl", |p| p.get_ref())))
+            Some(path(
+                file.audit
+                    .path
+                    .as_ref()
+                    .map_or("audit/audit.jsonl", |p| p.get_ref()),
+            ))
         },
         sync: file.audit.sync,
     };
@@ -175,16 +223,29 @@ pub fn build(name: &str, text: &str, base: &Path) -> Result<Config, ConfigErrors
     })
 }
 
-fn check_unique<'a>(c: &mut Collector<'_>, names: impl Iterator<Item = &'a Spanned<String>>, what: &str) {
+fn check_unique<'a>(
+    c: &mut Collector<'_>,
+    names: impl Iterator<Item = &'a Spanned<String>>,
+    what: &str,
+) {
     let mut seen = HashSet::new();
     for n in names {
         if !seen.insert(n.get_ref().clone()) {
-            c.at(n.span().start, format!("duplicate {what} name `{}`", n.get_ref()), None);
+            c.at(
+                n.span().start,
+                format!("duplicate {what} name `{}`", n.get_ref()),
+                None,
+            );
         }
     }
 }
 
-fn tenant(c: &mut Collector<'_>, t: &TenantFile, zones: &[(String, Vec<String>)], path: &dyn Fn(&str) -> PathBuf) -> Option<Tenant> {
+fn tenant(
+    c: &mut Collector<'_>,
+    t: &TenantFile,
+    zones: &[(String, Vec<String>)],
+    path: &dyn Fn(&str) -> PathBuf,
+) -> Option<Tenant> {
     let mut key_hashes = HashSet::new();
     if let Some(kf) = &t.keys_file {
         match std::fs::read_to_string(path(kf.get_ref())) {
@@ -202,7 +263,11 @@ fn tenant(c: &mut Collector<'_>, t: &TenantFile, zones: &[(String, Vec<String>)]
                     }
                 }
             }
-            Err(e) => c.at(kf.span().start, format!("cannot read keys_file `{}`: {e}", kf.get_ref()), None),
+            Err(e) => c.at(
+                kf.span().start,
+                format!("cannot read keys_file `{}`: {e}", kf.get_ref()),
+                None,
+            ),
         }
     }
     let names: Vec<String> = t.residency.iter().map(|s| s.get_ref().clone()).collect();
@@ -212,7 +277,11 @@ fn tenant(c: &mut Collector<'_>, t: &TenantFile, zones: &[(String, Vec<String>)]
         match Residency::resolve(&names, zones) {
             Ok(r) => Some(r),
             Err(bad) => {
-                let at = t.residency.iter().find(|s| *s.get_ref() == bad).map_or(0, |s| s.span().start);
+                let at = t
+                    .residency
+                    .iter()
+                    .find(|s| *s.get_ref() == bad)
+                    .map_or(0, |s| s.span().start);
                 c.at(at, format!("unknown zone or country `{bad}`"), Some("use a built-in zone (EU, EEA, EFTA, UK, US, ...), an ISO country code, or define it under [zones]"));
                 None
             }
@@ -238,27 +307,50 @@ fn parse_key_hash(line: &str) -> Option<[u8; 32]> {
     bytes.try_into().ok()
 }
 
-fn provider(c: &mut Collector<'_>, p: &ProviderFile, path: &dyn Fn(&str) -> PathBuf) -> Option<Provider> {
+fn provider(
+    c: &mut Collector<'_>,
+    p: &ProviderFile,
+    path: &dyn Fn(&str) -> PathBuf,
+) -> Option<Provider> {
     let family = match Family::parse(p.api.get_ref()) {
         Some(f) => f,
         None => {
-            c.at(p.api.span().start, format!("unknown api `{}`", p.api.get_ref()), Some("use openai, anthropic, azure_openai or gemini"));
+            c.at(
+                p.api.span().start,
+                format!("unknown api `{}`", p.api.get_ref()),
+                Some("use openai, anthropic, azure_openai or gemini"),
+            );
             return None;
         }
     };
-    let hosts: Vec<String> = p.hosts.iter().map(|h| h.get_ref().to_ascii_lowercase()).collect();
+    let hosts: Vec<String> = p
+        .hosts
+        .iter()
+        .map(|h| h.get_ref().to_ascii_lowercase())
+        .collect();
     let upstream_text = match (&p.upstream, hosts.first()) {
         (Some(u), _) => (u.get_ref().clone(), u.span().start),
         (None, Some(h)) => (format!("https://{h}"), p.name.span().start),
         (None, None) => {
-            c.at(p.name.span().start, format!("provider `{}` has neither upstream nor hosts", p.name.get_ref()), Some("add `upstream = \"https://...\"`"));
+            c.at(
+                p.name.span().start,
+                format!(
+                    "provider `{}` has neither upstream nor hosts",
+                    p.name.get_ref()
+                ),
+                Some("add `upstream = \"https://...\"`"),
+            );
             return None;
         }
     };
     let upstream = match parse_upstream(&upstream_text.0) {
         Some(u) => u,
         None => {
-            c.at(upstream_text.1, format!("`{}` is not an http(s) URL", upstream_text.0), None);
+            c.at(
+                upstream_text.1,
+                format!("`{}` is not an http(s) URL", upstream_text.0),
+                None,
+            );
             return None;
         }
     };
@@ -266,7 +358,11 @@ fn provider(c: &mut Collector<'_>, p: &ProviderFile, path: &dyn Fn(&str) -> Path
         (Some(f), _) => match std::fs::read_to_string(path(f.get_ref())) {
             Ok(k) => Some(Secret(k.trim().to_owned())),
             Err(e) => {
-                c.at(f.span().start, format!("cannot read key_file `{}`: {e}", f.get_ref()), None);
+                c.at(
+                    f.span().start,
+                    format!("cannot read key_file `{}`: {e}", f.get_ref()),
+                    None,
+                );
                 None
             }
         },
@@ -278,20 +374,31 @@ fn provider(c: &mut Collector<'_>, p: &ProviderFile, path: &dyn Fn(&str) -> Path
         family,
         hosts,
         upstream,
-        region: p.region.as_ref().map_or("US".to_owned(), |r| r.get_ref().to_ascii_uppercase()),
+        region: p
+            .region
+            .as_ref()
+            .map_or("US".to_owned(), |r| r.get_ref().to_ascii_uppercase()),
         key,
     })
 }
 
 fn pool(c: &mut Collector<'_>, p: &PoolFile) -> Option<Pool> {
     let family = Family::parse(p.api.get_ref()).or_else(|| {
-        c.at(p.api.span().start, format!("unknown api `{}`", p.api.get_ref()), Some("use openai or anthropic"));
+        c.at(
+            p.api.span().start,
+            format!("unknown api `{}`", p.api.get_ref()),
+            Some("use openai or anthropic"),
+        );
         None
     })?;
     let balance = match &p.balance {
         None => Balance::LeastOutstanding,
         Some(b) => Balance::parse(b.get_ref()).or_else(|| {
-            c.at(b.span().start, format!("unknown balance strategy `{}`", b.get_ref()), Some("use round_robin, least_outstanding, p2c, queue_aware or prefix_affinity"));
+            c.at(
+                b.span().start,
+                format!("unknown balance strategy `{}`", b.get_ref()),
+                Some("use round_robin, least_outstanding, p2c, queue_aware or prefix_affinity"),
+            );
             None
         })?,
     };
@@ -299,11 +406,19 @@ fn pool(c: &mut Collector<'_>, p: &PoolFile) -> Option<Pool> {
     for e in p.endpoints.get_ref() {
         match parse_upstream(e) {
             Some(u) => endpoints.push(u),
-            None => c.at(p.endpoints.span().start, format!("endpoint `{e}` is not an http(s) URL"), None),
+            None => c.at(
+                p.endpoints.span().start,
+                format!("endpoint `{e}` is not an http(s) URL"),
+                None,
+            ),
         }
     }
     if endpoints.is_empty() {
-        c.at(p.endpoints.span().start, format!("pool `{}` has no endpoints", p.name.get_ref()), None);
+        c.at(
+            p.endpoints.span().start,
+            format!("pool `{}` has no endpoints", p.name.get_ref()),
+            None,
+        );
         return None;
     }
     Some(Pool {
@@ -328,7 +443,11 @@ pub fn parse_upstream(s: &str) -> Option<Upstream> {
         None => (rest, ""),
     };
     let uri: http::uri::Authority = authority.parse().ok()?;
-    let host = uri.host().trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
+    let host = uri
+        .host()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_ascii_lowercase();
     if host.is_empty() {
         return None;
     }

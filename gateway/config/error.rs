@@ -12,7 +12,13 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    pub fn new(file: &str, line: usize, column: usize, message: String, hint: Option<String>) -> Self {
+    pub fn new(
+        file: &str,
+        line: usize,
+        column: usize,
+        message: String,
+        hint: Option<String>,
+    ) -> Self {
         ConfigError {
             file: file.to_owned(),
             line,

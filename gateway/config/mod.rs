@@ -19,9 +19,8 @@ pub const DEFAULT_CONFIG: &str = include_str!("default.toml");
 /// Loads a config file; relative paths inside it resolve against its directory.
 pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        ConfigErrors(vec![io_error(&name, &e)])
-    })?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| ConfigErrors(vec![io_error(&name, &e)]))?;
     let base = path.parent().unwrap_or(Path::new("."));
     build(&name, &text, base)
 }

@@ -9,7 +9,10 @@ fn embedded_default_builds_and_routes_everything_local() {
     assert_eq!(c.pools.len(), 1);
     assert_eq!(c.pools[0].endpoints[0].url(), "http://127.0.0.1:8000");
     for class in sovgate_core::types::Class::ALL {
-        assert_eq!(c.policy.placement(class), sovgate_core::policy::Placement::Local);
+        assert_eq!(
+            c.policy.placement(class),
+            sovgate_core::policy::Placement::Local
+        );
     }
     assert!(c.tenants.is_empty());
     assert!(c.rules.embedded);
@@ -33,15 +36,35 @@ pool = "missing"
 "#;
     let errs = build("t.toml", text, Path::new(".")).unwrap_err();
     let msgs: Vec<String> = errs.errors().iter().map(|e| e.to_string()).collect();
-    assert!(msgs.iter().any(|m| m.starts_with("t.toml:2:11: error: `not-an-address`")), "{msgs:?}");
-    assert!(msgs.iter().any(|m| m.starts_with("t.toml:5:14: error: unknown placement")), "{msgs:?}");
-    assert!(msgs.iter().any(|m| m.contains("endpoint `ftp://x`")), "{msgs:?}");
-    assert!(msgs.iter().any(|m| m.starts_with("t.toml:13:8: error: no pool named `missing`")), "{msgs:?}");
+    assert!(
+        msgs.iter()
+            .any(|m| m.starts_with("t.toml:2:11: error: `not-an-address`")),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs.iter()
+            .any(|m| m.starts_with("t.toml:5:14: error: unknown placement")),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs.iter().any(|m| m.contains("endpoint `ftp://x`")),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs.iter()
+            .any(|m| m.starts_with("t.toml:13:8: error: no pool named `missing`")),
+        "{msgs:?}"
+    );
 }
 
 #[test]
 fn unknown_key_names_line() {
-    let errs = build("t.toml", "[listen]\nreverse = \"127.0.0.1:1\"\nbogus = 1\n", Path::new(".")).unwrap_err();
+    let errs = build(
+        "t.toml",
+        "[listen]\nreverse = \"127.0.0.1:1\"\nbogus = 1\n",
+        Path::new("."),
+    )
+    .unwrap_err();
     let e = &errs.errors()[0];
     assert_eq!((e.line(), e.column()), (3, 1), "{e}");
     assert!(e.message().contains("bogus"), "{e}");
@@ -50,7 +73,10 @@ fn unknown_key_names_line() {
 #[test]
 fn upstream_urls() {
     let u = parse_upstream("https://api.openai.com/v1/").unwrap();
-    assert_eq!((u.https, u.host.as_str(), u.port, u.base_path.as_str()), (true, "api.openai.com", 443, "/v1"));
+    assert_eq!(
+        (u.https, u.host.as_str(), u.port, u.base_path.as_str()),
+        (true, "api.openai.com", 443, "/v1")
+    );
     assert_eq!(u.url(), "https://api.openai.com/v1");
     let u = parse_upstream("http://127.0.0.1:8000").unwrap();
     assert_eq!(u.authority(), "127.0.0.1:8000");
@@ -62,7 +88,11 @@ fn upstream_urls() {
 fn tenants_keys_and_residency() {
     let dir = tempfile::tempdir().unwrap();
     let hash = hex::encode(hash_key("sk-sovgate-legal"));
-    std::fs::write(dir.path().join("legal.keys"), format!("# legal team\nsha256:{hash}\n")).unwrap();
+    std::fs::write(
+        dir.path().join("legal.keys"),
+        format!("# legal team\nsha256:{hash}\n"),
+    )
+    .unwrap();
     let text = r#"
 [[tenants]]
 name = "legal-eu"
@@ -77,8 +107,15 @@ residency = ["Atlantis"]
     let errs = build("t.toml", text, dir.path()).unwrap_err();
     assert_eq!(errs.errors().len(), 1, "{errs}");
     assert!(errs.errors()[0].to_string().contains("Atlantis"));
-    let ok = build("t.toml", &text.replace("\"Atlantis\"", "\"CH\""), dir.path()).unwrap();
-    assert!(ok.tenants[0].key_hashes.contains(&hash_key("sk-sovgate-legal")));
+    let ok = build(
+        "t.toml",
+        &text.replace("\"Atlantis\"", "\"CH\""),
+        dir.path(),
+    )
+    .unwrap();
+    assert!(ok.tenants[0]
+        .key_hashes
+        .contains(&hash_key("sk-sovgate-legal")));
     assert!(ok.tenants[0].residency.as_ref().unwrap().allows("FR"));
     assert!(!ok.tenants[0].anonymous);
 }
@@ -89,5 +126,10 @@ fn sizes() {
     assert_eq!(c.limits.max_body, 4 << 20);
     let c = build("t.toml", "[limits]\nmax_body = 1000\n", Path::new(".")).unwrap();
     assert_eq!(c.limits.max_body, 1000);
-    assert!(build("t.toml", "[limits]\nmax_body = \"4 parsecs\"\n", Path::new(".")).is_err());
+    assert!(build(
+        "t.toml",
+        "[limits]\nmax_body = \"4 parsecs\"\n",
+        Path::new(".")
+    )
+    .is_err());
 }

@@ -24,7 +24,8 @@ impl TenantRef<'_> {
 }
 
 /// Headers that carry a client credential; all are removed before forwarding.
-pub const CREDENTIAL_HEADERS: [&str; 4] = ["authorization", "x-api-key", "api-key", "x-goog-api-key"];
+pub const CREDENTIAL_HEADERS: [&str; 4] =
+    ["authorization", "x-api-key", "api-key", "x-goog-api-key"];
 
 fn presented_key(headers: &HeaderMap) -> Option<&str> {
     if let Some(v) = headers.get("authorization").and_then(|v| v.to_str().ok()) {
@@ -39,7 +40,11 @@ fn presented_key(headers: &HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
-pub fn authenticate<'a>(config: &'a Config, headers: &HeaderMap, local: SocketAddr) -> Result<TenantRef<'a>, GatewayError> {
+pub fn authenticate<'a>(
+    config: &'a Config,
+    headers: &HeaderMap,
+    local: SocketAddr,
+) -> Result<TenantRef<'a>, GatewayError> {
     if config.tenants.is_empty() {
         return if local.ip().is_loopback() {
             Ok(TenantRef { tenant: None })

@@ -101,28 +101,62 @@ mod tests {
     #[test]
     fn decodes_each_encoding() {
         let plain = br#"{"messages":[{"role":"user","content":"hello"}]}"#.repeat(20);
-        assert_eq!(decode(Some("gzip"), gzip(&plain), 1 << 20, 100).unwrap(), plain);
+        assert_eq!(
+            decode(Some("gzip"), gzip(&plain), 1 << 20, 100).unwrap(),
+            plain
+        );
         let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
         z.write_all(&plain).unwrap();
-        assert_eq!(decode(Some("deflate"), Bytes::from(z.finish().unwrap()), 1 << 20, 100).unwrap(), plain);
+        assert_eq!(
+            decode(
+                Some("deflate"),
+                Bytes::from(z.finish().unwrap()),
+                1 << 20,
+                100
+            )
+            .unwrap(),
+            plain
+        );
         let mut br = Vec::new();
         brotli::BrotliCompress(&mut &plain[..], &mut br, &Default::default()).unwrap();
-        assert_eq!(decode(Some("br"), Bytes::from(br), 1 << 20, 100).unwrap(), plain);
+        assert_eq!(
+            decode(Some("br"), Bytes::from(br), 1 << 20, 100).unwrap(),
+            plain
+        );
         let zs = zstd::encode_all(&plain[..], 3).unwrap();
-        assert_eq!(decode(Some("zstd"), Bytes::from(zs), 1 << 20, 100).unwrap(), plain);
-        assert_eq!(decode(Some("identity"), Bytes::from(plain.clone()), 1 << 20, 100).unwrap(), plain);
+        assert_eq!(
+            decode(Some("zstd"), Bytes::from(zs), 1 << 20, 100).unwrap(),
+            plain
+        );
+        assert_eq!(
+            decode(Some("identity"), Bytes::from(plain.clone()), 1 << 20, 100).unwrap(),
+            plain
+        );
         let twice = {
             let inner = gzip(&plain);
             let zs = zstd::encode_all(&inner[..], 3).unwrap();
             Bytes::from(zs)
         };
-        assert_eq!(decode(Some("gzip, zstd"), twice, 1 << 20, 100).unwrap(), plain);
+        assert_eq!(
+            decode(Some("gzip, zstd"), twice, 1 << 20, 100).unwrap(),
+            plain
+        );
     }
 
     #[test]
     fn refuses_unknown_garbage_and_bombs() {
-        assert_eq!(decode(Some("compress"), Bytes::from_static(b"x"), 100, 10).unwrap_err().code(), "unsupported_encoding");
-        assert_eq!(decode(Some("gzip"), Bytes::from_static(b"not gzip"), 100, 10).unwrap_err().code(), "undecodable_body");
+        assert_eq!(
+            decode(Some("compress"), Bytes::from_static(b"x"), 100, 10)
+                .unwrap_err()
+                .code(),
+            "unsupported_encoding"
+        );
+        assert_eq!(
+            decode(Some("gzip"), Bytes::from_static(b"not gzip"), 100, 10)
+                .unwrap_err()
+                .code(),
+            "undecodable_body"
+        );
         let bomb = gzip(&vec![b'a'; 8 << 20]);
         let e = decode(Some("gzip"), bomb.clone(), 32 << 20, 100).unwrap_err();
         assert_eq!(e.status().as_u16(), 413);

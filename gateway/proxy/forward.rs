@@ -18,12 +18,22 @@ use std::sync::Arc;
 /// At most this many endpoints are tried for one request.
 const MAX_ATTEMPTS: usize = 3;
 
-pub async fn send(state: &State, req: Request<Full<Bytes>>) -> Result<Response<Incoming>, GatewayError> {
+pub async fn send(
+    state: &State,
+    req: Request<Full<Bytes>>,
+) -> Result<Response<Incoming>, GatewayError> {
     let target = req.uri().to_string();
-    match tokio::time::timeout(state.config.limits.upstream_timeout, state.client.request(req)).await {
+    match tokio::time::timeout(
+        state.config.limits.upstream_timeout,
+        state.client.request(req),
+    )
+    .await
+    {
         Ok(Ok(resp)) => Ok(resp),
         Ok(Err(e)) => Err(upstream_error(&target, &e)),
-        Err(_) => Err(GatewayError::gateway_timeout(format!("{target} did not answer in time"))),
+        Err(_) => Err(GatewayError::gateway_timeout(format!(
+            "{target} did not answer in time"
+        ))),
     }
 }
 
@@ -54,7 +64,9 @@ pub async fn to_pool(
     let mut tried = Vec::new();
     let mut last: Option<GatewayError> = None;
     for attempt in 0..MAX_ATTEMPTS {
-        let Some(lease) = pool.pick(&tried) else { break };
+        let Some(lease) = pool.pick(&tried) else {
+            break;
+        };
         tried.push(lease.index);
         let req = build_request(Outgoing {
             method: &parts.method,
@@ -65,9 +77,16 @@ pub async fn to_pool(
             body: body.clone(),
         })?;
         match send(state, req).await {
-            Ok(resp) if resp.status().as_u16() == 503 && attempt + 1 < MAX_ATTEMPTS && pool.endpoints.len() > tried.len() => {
+            Ok(resp)
+                if resp.status().as_u16() == 503
+                    && attempt + 1 < MAX_ATTEMPTS
+                    && pool.endpoints.len() > tried.len() =>
+            {
                 lease.eject();
-                last = Some(GatewayError::unavailable("pool_unavailable", "endpoint answered 503"));
+                last = Some(GatewayError::unavailable(
+                    "pool_unavailable",
+                    "endpoint answered 503",
+                ));
             }
             Ok(resp) => {
                 if resp.status().is_server_error() {

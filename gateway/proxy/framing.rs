@@ -37,7 +37,11 @@ pub struct SniffHandle(Arc<Mutex<VecDeque<bool>>>);
 impl SniffHandle {
     /// Whether the next request on this connection was framed ambiguously.
     pub fn next_request(&self) -> bool {
-        self.0.lock().ok().and_then(|mut q| q.pop_front()).unwrap_or(false)
+        self.0
+            .lock()
+            .ok()
+            .and_then(|mut q| q.pop_front())
+            .unwrap_or(false)
     }
 }
 
@@ -85,7 +89,11 @@ impl<S> Sniffed<S> {
                 Phase::Fixed(n) => {
                     let k = (data.len() as u64).min(n);
                     data = &data[k as usize..];
-                    if n == k { Phase::Head(Vec::new()) } else { Phase::Fixed(n - k) }
+                    if n == k {
+                        Phase::Head(Vec::new())
+                    } else {
+                        Phase::Fixed(n - k)
+                    }
                 }
                 Phase::ChunkSize(mut line) => match data.iter().position(|&b| b == b'\n') {
                     Some(i) => {
@@ -109,11 +117,19 @@ impl<S> Sniffed<S> {
                 Phase::ChunkData(n) => {
                     let k = (data.len() as u64).min(n);
                     data = &data[k as usize..];
-                    if n == k { Phase::ChunkCrlf(2) } else { Phase::ChunkData(n - k) }
+                    if n == k {
+                        Phase::ChunkCrlf(2)
+                    } else {
+                        Phase::ChunkData(n - k)
+                    }
                 }
                 Phase::ChunkCrlf(left) => {
                     data = &data[1..];
-                    if left == 1 { Phase::ChunkSize(Vec::new()) } else { Phase::ChunkCrlf(left - 1) }
+                    if left == 1 {
+                        Phase::ChunkSize(Vec::new())
+                    } else {
+                        Phase::ChunkCrlf(left - 1)
+                    }
                 }
                 Phase::Trailers(mut line) => match data.iter().position(|&b| b == b'\n') {
                     Some(i) => {
@@ -149,7 +165,9 @@ impl<S> Sniffed<S> {
                 folded = true;
                 continue;
             }
-            let Some((name, value)) = line.split_once(':') else { continue };
+            let Some((name, value)) = line.split_once(':') else {
+                continue;
+            };
             let name = name.trim().to_ascii_lowercase();
             if name == "content-length" {
                 cl.push(value.trim().to_owned());
@@ -181,7 +199,11 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Sniffed<S> {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         let before = buf.filled().len();
         let r = Pin::new(&mut self.inner).poll_read(cx, buf);
         if let Poll::Ready(Ok(())) = r {
@@ -193,7 +215,11 @@ impl<S: AsyncRead + Unpin> AsyncRead for Sniffed<S> {
 }
 
 impl<S: AsyncWrite + Unpin> AsyncWrite for Sniffed<S> {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.inner).poll_write(cx, buf)
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -202,7 +228,11 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Sniffed<S> {
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
     }
-    fn poll_write_vectored(mut self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[io::IoSlice<'_>]) -> Poll<io::Result<usize>> {
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
     }
     fn is_write_vectored(&self) -> bool {
@@ -232,8 +262,10 @@ mod tests {
     #[test]
     fn flags_ambiguous_and_follows_bodies() {
         let clean = b"POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello";
-        let chunked = b"POST /b HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
-        let both = b"POST /c HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
+        let chunked =
+            b"POST /b HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
+        let both =
+            b"POST /c HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
         let dup = b"POST /d HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nhi";
         let all = [&clean[..], chunked, both, dup, clean].concat();
         assert_eq!(verdicts(&[&all]), vec![false, false, true, true, false]);

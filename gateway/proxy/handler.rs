@@ -38,7 +38,11 @@ pub struct Ctx {
     pub bytes_in: u64,
 }
 
-pub async fn handle(state: Arc<State>, conn: ConnInfo, req: Request<Incoming>) -> Response<ProxyBody> {
+pub async fn handle(
+    state: Arc<State>,
+    conn: ConnInfo,
+    req: Request<Incoming>,
+) -> Response<ProxyBody> {
     let mut ctx = Ctx {
         id: super::request_id(),
         started: Instant::now(),
@@ -69,7 +73,13 @@ fn refuse(state: &State, ctx: &Ctx, e: &GatewayError) -> Response<ProxyBody> {
     let status = e.status().as_u16().to_string();
     state.metrics.inc(
         "sovgate_requests_total",
-        &[("api", &ctx.api), ("class", ctx.class.as_str()), ("destination", "none"), ("status", &status), ("reason", e.code())],
+        &[
+            ("api", &ctx.api),
+            ("class", ctx.class.as_str()),
+            ("destination", "none"),
+            ("status", &status),
+            ("reason", e.code()),
+        ],
     );
     tracing::info!(request_id = %ctx.id, api = %ctx.api, "refused: {e}");
     let (parts, body) = e.to_response(ctx.family).into_parts();
@@ -93,7 +103,11 @@ pub fn base_record(ctx: &Ctx) -> AuditRecord {
     rec
 }
 
-async fn pipeline(state: &Arc<State>, ctx: &mut Ctx, req: Request<Incoming>) -> Result<Response<ProxyBody>, GatewayError> {
+async fn pipeline(
+    state: &Arc<State>,
+    ctx: &mut Ctx,
+    req: Request<Incoming>,
+) -> Result<Response<ProxyBody>, GatewayError> {
     if ctx.conn.framing_suspect() {
         return Err(GatewayError::bad_request(
             "ambiguous_framing",
@@ -101,7 +115,8 @@ async fn pipeline(state: &Arc<State>, ctx: &mut Ctx, req: Request<Incoming>) -> 
         ));
     }
     let (parts, body) = req.into_parts();
-    let ep = identify(parts.method.as_str(), parts.uri.path(), None).map_err(|u| GatewayError::not_found(u.to_string()))?;
+    let ep = identify(parts.method.as_str(), parts.uri.path(), None)
+        .map_err(|u| GatewayError::not_found(u.to_string()))?;
     ctx.family = ep.family;
     ctx.api = ep.label();
     let config = Arc::clone(&state.config);
@@ -114,12 +129,23 @@ async fn pipeline(state: &Arc<State>, ctx: &mut Ctx, req: Request<Incoming>) -> 
     let limits = &config.limits;
     let raw = read_limited(body, limits.max_body).await?;
     ctx.bytes_in = raw.len() as u64;
-    let encoding = parts.headers.get(http::header::CONTENT_ENCODING).and_then(|v| v.to_str().ok());
-    let decoded = decode(encoding, raw, limits.max_body, limits.max_decompression_ratio)?;
+    let encoding = parts
+        .headers
+        .get(http::header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok());
+    let decoded = decode(
+        encoding,
+        raw,
+        limits.max_body,
+        limits.max_decompression_ratio,
+    )?;
 
     let rules = state.rules.load_full();
     let report = inspect(&decoded, &rules, Direction::Request).map_err(|e| match e {
-        InspectError::Json(j) => GatewayError::bad_request("invalid_json", format!("the request body is not acceptable JSON: {j}")),
+        InspectError::Json(j) => GatewayError::bad_request(
+            "invalid_json",
+            format!("the request body is not acceptable JSON: {j}"),
+        ),
         InspectError::Limit { rule } => GatewayError::blocked(&rules.rule(rule).id),
     })?;
     record_findings(ctx, &rules, &report);
@@ -136,8 +162,14 @@ async fn pipeline(state: &Arc<State>, ctx: &mut Ctx, req: Request<Incoming>) -> 
     let mut vault = Vault::new();
     let mut out = decoded.clone();
     if report.transforms {
-        let t = transform(&decoded, &rules, Direction::Request, dest_kind, &mut vault)
-            .map_err(|e| GatewayError::internal("transform_failed", format!("the request could not be transformed safely: {e}")))?;
+        let t = transform(&decoded, &rules, Direction::Request, dest_kind, &mut vault).map_err(
+            |e| {
+                GatewayError::internal(
+                    "transform_failed",
+                    format!("the request could not be transformed safely: {e}"),
+                )
+            },
+        )?;
         if let Some(b) = t.body {
             out = Bytes::from(b);
         }
@@ -145,11 +177,9 @@ async fn pipeline(state: &Arc<State>, ctx: &mut Ctx, req: Request<Incoming>) -> 
     let changed = out != decoded;
     match route {
         Route::Local { pool, model } => {
-            let pool_state = state
-                .pools
-                .get(pool)
-                .cloned()
-                .ok_or_else(|| GatewayError::internal("bad_pool", "model map points at a missing pool"))?;
+            let pool_state = state.pools.get(pool).cloned().ok_or_else(|| {
+                GatewayError::internal("bad_pool", "model map points at a missing pool")
+            })?;
             if pool_state.config.family != ep.family {
                 return Err(GatewayError::unavailable(
                     "translation_unavailable",
@@ -181,10 +211,9 @@ async fn pipeline(state: &Arc<State>, ctx: &mut Ctx, req: Request<Incoming>) -> 
             Ok(relay(state, ctx, rec, resp, Some(lease), "local"))
         }
         Route::External { provider } => {
-            let p = config
-                .providers
-                .get(provider)
-                .ok_or_else(|| GatewayError::internal("bad_provider", "route points at a missing provider"))?;
+            let p = config.providers.get(provider).ok_or_else(|| {
+                GatewayError::internal("bad_provider", "route points at a missing provider")
+            })?;
             let mut rec = base_record(ctx);
             rec.action = if changed { "transform" } else { "forward" }.into();
             rec.destination = Some(AuditDestination {
@@ -234,7 +263,12 @@ fn record_findings(ctx: &mut Ctx, rules: &RuleSet, report: &Report) {
                 path: f.path.clone(),
                 count: f.count,
                 action: r.action.as_str().to_owned(),
-                mode: if r.mode == sovgate_core::types::Mode::Monitor { "monitor" } else { "enforce" }.to_owned(),
+                mode: if r.mode == sovgate_core::types::Mode::Monitor {
+                    "monitor"
+                } else {
+                    "enforce"
+                }
+                .to_owned(),
             }
         })
         .collect();
@@ -256,8 +290,11 @@ fn choose_route(
 fn audit_decision(state: &State, rec: &AuditRecord) -> Result<(), GatewayError> {
     state.audit.append(rec).map_err(|e| {
         tracing::error!(request_id = %rec.request_id, "audit write failed, refusing: {e}");
-        GatewayError::internal("audit_unavailable", "the audit log cannot be written; the request was not forwarded")
-            .with_retry_after(5)
+        GatewayError::internal(
+            "audit_unavailable",
+            "the audit log cannot be written; the request was not forwarded",
+        )
+        .with_retry_after(5)
     })
 }
 
@@ -293,6 +330,8 @@ fn relay(
         labels,
         lease,
     };
-    let body = body.map_err(|e| -> super::relay::BoxError { Box::new(e) }).boxed();
+    let body = body
+        .map_err(|e| -> super::relay::BoxError { Box::new(e) })
+        .boxed();
     Response::from_parts(parts, Tracked::new(body, completion).boxed())
 }

@@ -54,9 +54,29 @@ pub fn request_id() -> String {
 }
 
 pub(crate) fn describe_metrics(m: &Metrics) {
-    m.describe("sovgate_requests_total", MetricKind::Counter, "Requests by API, classification, destination and status");
-    m.describe("sovgate_request_duration_seconds", MetricKind::Histogram, "Time from request start to the end of the response");
-    m.describe("sovgate_response_bytes_total", MetricKind::Counter, "Response bytes relayed to clients");
-    m.describe("sovgate_pool_endpoints_healthy", MetricKind::Gauge, "Endpoints in rotation per local pool");
-    m.describe("sovgate_rules_reload_total", MetricKind::Counter, "Rule reloads by outcome");
+    m.describe(
+        "sovgate_requests_total",
+        MetricKind::Counter,
+        "Requests by API, classification, destination and status",
+    );
+    m.describe(
+        "sovgate_request_duration_seconds",
+        MetricKind::Histogram,
+        "Time from request start to the end of the response",
+    );
+    m.describe(
+        "sovgate_response_bytes_total",
+        MetricKind::Counter,
+        "Response bytes relayed to clients",
+    );
+    m.describe(
+        "sovgate_pool_endpoints_healthy",
+        MetricKind::Gauge,
+        "Endpoints in rotation per local pool",
+    );
+    m.describe(
+        "sovgate_rules_reload_total",
+        MetricKind::Counter,
+        "Rule reloads by outcome",
+    );
 }

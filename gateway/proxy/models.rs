@@ -34,6 +34,9 @@ pub fn list(config: &Config, family: Family) -> Response<ProxyBody> {
         }),
     };
     let mut resp = Response::new(full(body.to_string()));
-    resp.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
     resp
 }

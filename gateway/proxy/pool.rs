@@ -91,7 +91,9 @@ impl PoolState {
     /// Number of endpoints currently in rotation.
     pub fn healthy(&self) -> usize {
         let now = self.now_ms();
-        (0..self.endpoints.len()).filter(|&i| self.available(i, now, &[])).count()
+        (0..self.endpoints.len())
+            .filter(|&i| self.available(i, now, &[]))
+            .count()
     }
 
     /// Picks an endpoint not in `exclude`, per the pool's strategy.
@@ -99,13 +101,17 @@ impl PoolState {
         let now = self.now_ms();
         let n = self.endpoints.len();
         let start = self.next.fetch_add(1, Ordering::Relaxed);
-        let candidates = (0..n).map(|k| (start + k) % n).filter(|&i| self.available(i, now, exclude));
+        let candidates = (0..n)
+            .map(|k| (start + k) % n)
+            .filter(|&i| self.available(i, now, exclude));
         let chosen = match self.config.balance {
             Balance::RoundRobin => candidates.into_iter().next(),
             // The other strategies refine this; least outstanding is the safe common ground.
             _ => candidates.min_by_key(|&i| self.endpoints[i].outstanding.load(Ordering::Relaxed)),
         }?;
-        self.endpoints[chosen].outstanding.fetch_add(1, Ordering::Relaxed);
+        self.endpoints[chosen]
+            .outstanding
+            .fetch_add(1, Ordering::Relaxed);
         Some(Lease {
             pool: Arc::clone(self),
             index: chosen,
@@ -126,7 +132,9 @@ mod tests {
             family: Family::OpenAi,
             region: None,
             balance,
-            endpoints: (0..n).map(|i| parse_upstream(&format!("http://127.0.0.1:{}", 9000 + i)).unwrap()).collect(),
+            endpoints: (0..n)
+                .map(|i| parse_upstream(&format!("http://127.0.0.1:{}", 9000 + i)).unwrap())
+                .collect(),
             models: vec![],
         })
     }

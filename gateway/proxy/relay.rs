@@ -47,8 +47,14 @@ impl Completion {
             tracing::error!(request_id = %self.record.request_id, "audit completion record failed: {e}");
         }
         let labels: Vec<(&str, &str)> = self.labels.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        self.state.metrics.observe("sovgate_request_duration_seconds", &labels, self.started.elapsed().as_secs_f64());
-        self.state.metrics.add("sovgate_response_bytes_total", &labels, bytes_out);
+        self.state.metrics.observe(
+            "sovgate_request_duration_seconds",
+            &labels,
+            self.started.elapsed().as_secs_f64(),
+        );
+        self.state
+            .metrics
+            .add("sovgate_response_bytes_total", &labels, bytes_out);
     }
 }
 
@@ -74,7 +80,10 @@ impl Body for Tracked {
     type Data = Bytes;
     type Error = BoxError;
 
-    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         let this = &mut *self;
         match Pin::new(&mut this.inner).poll_frame(cx) {
             Poll::Pending => Poll::Pending,

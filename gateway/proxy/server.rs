@@ -49,13 +49,24 @@ pub async fn start(state: Arc<State>) -> anyhow::Result<Running> {
     let mut tasks = Vec::new();
     let mut bound = [None, None];
     let cfg = Arc::clone(&state.config);
-    for (i, (addr, kind)) in [(cfg.listen.reverse, Kind::Reverse), (cfg.listen.admin, Kind::Admin)].into_iter().enumerate() {
+    for (i, (addr, kind)) in [
+        (cfg.listen.reverse, Kind::Reverse),
+        (cfg.listen.admin, Kind::Admin),
+    ]
+    .into_iter()
+    .enumerate()
+    {
         let Some(addr) = addr else { continue };
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
         bound[i] = Some(listener.local_addr()?);
-        tasks.push(tokio::spawn(accept_loop(listener, kind, Arc::clone(&state), stop_rx.clone())));
+        tasks.push(tokio::spawn(accept_loop(
+            listener,
+            kind,
+            Arc::clone(&state),
+            stop_rx.clone(),
+        )));
     }
     Ok(Running {
         reverse: bound[0],
@@ -66,7 +77,12 @@ pub async fn start(state: Arc<State>) -> anyhow::Result<Running> {
     })
 }
 
-async fn accept_loop(listener: TcpListener, kind: Kind, state: Arc<State>, mut stop: watch::Receiver<bool>) {
+async fn accept_loop(
+    listener: TcpListener,
+    kind: Kind,
+    state: Arc<State>,
+    mut stop: watch::Receiver<bool>,
+) {
     let local = listener.local_addr().ok();
     loop {
         let accepted = tokio::select! {

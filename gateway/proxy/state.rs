@@ -53,11 +53,14 @@ fn build_client(config: &Config) -> anyhow::Result<HttpClient> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     if let Some(path) = &config.tls.upstream_roots {
-        let pem = std::fs::read(path).with_context(|| format!("reading upstream_roots {}", path.display()))?;
+        let pem = std::fs::read(path)
+            .with_context(|| format!("reading upstream_roots {}", path.display()))?;
         let mut n = 0;
         for cert in rustls_pemfile::certs(&mut &pem[..]) {
             let cert = cert.with_context(|| format!("parsing {}", path.display()))?;
-            roots.add(cert).with_context(|| format!("adding a root from {}", path.display()))?;
+            roots
+                .add(cert)
+                .with_context(|| format!("adding a root from {}", path.display()))?;
             n += 1;
         }
         anyhow::ensure!(n > 0, "{} holds no PEM certificate", path.display());

@@ -28,7 +28,12 @@ const HOP_BY_HOP: [&str; 9] = [
 ];
 
 /// Headers the gateway sets itself on the upstream request.
-const REWRITTEN: [&str; 4] = ["host", "content-length", "content-encoding", "accept-encoding"];
+const REWRITTEN: [&str; 4] = [
+    "host",
+    "content-length",
+    "content-encoding",
+    "accept-encoding",
+];
 
 /// Copies end-to-end headers, dropping hop-by-hop ones and those named in `Connection`.
 pub fn end_to_end(src: &HeaderMap, extra_drop: &[&str]) -> HeaderMap {
@@ -97,9 +102,15 @@ pub fn build_request(o: Outgoing<'_>) -> Result<Request<Full<Bytes>>, GatewayErr
     drop.extend(REWRITTEN);
     let mut headers = end_to_end(o.headers, &drop);
     headers.insert(http::header::HOST, host_value(o.upstream)?);
-    headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from(o.body.len()));
+    headers.insert(
+        http::header::CONTENT_LENGTH,
+        HeaderValue::from(o.body.len()),
+    );
     // Keep the answer inspectable: the response path restores and scans plain bytes.
-    headers.insert(http::header::ACCEPT_ENCODING, HeaderValue::from_static("identity"));
+    headers.insert(
+        http::header::ACCEPT_ENCODING,
+        HeaderValue::from_static("identity"),
+    );
     if let Some((n, v)) = o.credential {
         headers.insert(n, v);
     }
@@ -113,14 +124,23 @@ pub fn build_request(o: Outgoing<'_>) -> Result<Request<Full<Bytes>>, GatewayErr
         .method(o.method.clone())
         .uri(&uri)
         .body(Full::new(o.body))
-        .map_err(|e| GatewayError::internal("bad_upstream_uri", format!("cannot build request to {uri}: {e}")))?;
+        .map_err(|e| {
+            GatewayError::internal(
+                "bad_upstream_uri",
+                format!("cannot build request to {uri}: {e}"),
+            )
+        })?;
     *req.headers_mut() = headers;
     Ok(req)
 }
 
 fn host_value(up: &Upstream) -> Result<HeaderValue, GatewayError> {
-    HeaderValue::from_str(&up.authority())
-        .map_err(|_| GatewayError::internal("bad_upstream_host", format!("invalid upstream host {}", up.host)))
+    HeaderValue::from_str(&up.authority()).map_err(|_| {
+        GatewayError::internal(
+            "bad_upstream_host",
+            format!("invalid upstream host {}", up.host),
+        )
+    })
 }
 
 /// The key to inject for a provider, if one is configured.
@@ -165,7 +185,13 @@ mod tests {
         let out = req.headers();
         assert_eq!(out.get("x-api-key").unwrap(), "provider-key");
         assert!(out.get("authorization").is_none());
-        for gone in ["connection", "x-private", "transfer-encoding", "content-encoding", "proxy-authorization"] {
+        for gone in [
+            "connection",
+            "x-private",
+            "transfer-encoding",
+            "content-encoding",
+            "proxy-authorization",
+        ] {
             assert!(out.get(gone).is_none(), "{gone}");
         }
         assert_eq!(out.get("content-length").unwrap(), "2");
@@ -177,9 +203,15 @@ mod tests {
     #[test]
     fn paths_join_without_doubling() {
         let up = parse_upstream("http://127.0.0.1:8000/v1").unwrap();
-        assert_eq!(join_path(&up, "/v1/chat/completions"), "/v1/chat/completions");
+        assert_eq!(
+            join_path(&up, "/v1/chat/completions"),
+            "/v1/chat/completions"
+        );
         let up = parse_upstream("http://127.0.0.1:8000/proxy").unwrap();
-        assert_eq!(join_path(&up, "/v1/chat/completions"), "/proxy/v1/chat/completions");
+        assert_eq!(
+            join_path(&up, "/v1/chat/completions"),
+            "/proxy/v1/chat/completions"
+        );
         assert_eq!(strip_key_param("alt=sse&key=abc"), "alt=sse");
     }
 }

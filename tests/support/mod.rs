@@ -76,22 +76,42 @@ impl Harness {
     }
 
     pub async fn with_config(text: &str) -> Harness {
-        let local = sovgate::stub::start(StubConfig { name: "local".into(), ..StubConfig::default() }, "127.0.0.1:0".parse().unwrap())
-            .await
-            .unwrap();
-        let external = sovgate::stub::start(StubConfig { name: "external".into(), ..StubConfig::default() }, "127.0.0.1:0".parse().unwrap())
-            .await
-            .unwrap();
+        let local = sovgate::stub::start(
+            StubConfig {
+                name: "local".into(),
+                ..StubConfig::default()
+            },
+            "127.0.0.1:0".parse().unwrap(),
+        )
+        .await
+        .unwrap();
+        let external = sovgate::stub::start(
+            StubConfig {
+                name: "external".into(),
+                ..StubConfig::default()
+            },
+            "127.0.0.1:0".parse().unwrap(),
+        )
+        .await
+        .unwrap();
         Self::with_stubs(text, local, external).await
     }
 
     pub async fn with_stubs(text: &str, local: StubHandle, external: StubHandle) -> Harness {
         let dir = tempfile::tempdir().unwrap();
-        let text = text.replace("{LOCAL}", &local.url()).replace("{EXTERNAL}", &external.url());
-        let config = sovgate::config::build("test.toml", &text, dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        let text = text
+            .replace("{LOCAL}", &local.url())
+            .replace("{EXTERNAL}", &external.url());
+        let config = sovgate::config::build("test.toml", &text, dir.path())
+            .unwrap_or_else(|e| panic!("{e}"));
         let state = Arc::new(sovgate::cli::build_state(config).unwrap());
         let gw = proxy::start(state).await.unwrap();
-        Harness { gw, local, external, dir }
+        Harness {
+            gw,
+            local,
+            external,
+            dir,
+        }
     }
 
     pub fn url(&self) -> String {
@@ -104,7 +124,9 @@ impl Harness {
 
     pub fn audit_lines(&self) -> Vec<serde_json::Value> {
         let text = std::fs::read_to_string(self.dir.path().join("audit.jsonl")).unwrap_or_default();
-        text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+        text.lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
     }
 
     pub async fn post(&self, path: &str, body: impl Into<Bytes>) -> (u16, http::HeaderMap, Bytes) {
@@ -113,26 +135,48 @@ impl Harness {
 }
 
 /// Sends one POST with a fresh client (HTTP/1.1, or HTTP/2 with prior knowledge).
-pub async fn post(url: &str, body: Bytes, headers: &[(&str, &str)], h2: bool) -> (u16, http::HeaderMap, Bytes) {
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).http2_only(h2).build_http();
+pub async fn post(
+    url: &str,
+    body: Bytes,
+    headers: &[(&str, &str)],
+    h2: bool,
+) -> (u16, http::HeaderMap, Bytes) {
+    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new())
+        .http2_only(h2)
+        .build_http();
     let mut req = http::Request::post(url).header("content-type", "application/json");
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
-    let resp = client.request(req.body(Full::new(body)).unwrap()).await.unwrap();
+    let resp = client
+        .request(req.body(Full::new(body)).unwrap())
+        .await
+        .unwrap();
     let (parts, body) = resp.into_parts();
-    (parts.status.as_u16(), parts.headers, body.collect().await.unwrap().to_bytes())
+    (
+        parts.status.as_u16(),
+        parts.headers,
+        body.collect().await.unwrap().to_bytes(),
+    )
 }
 
 pub async fn get(url: &str) -> (u16, Bytes) {
     let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-    let resp = client.request(http::Request::get(url).body(Full::new(Bytes::new())).unwrap()).await.unwrap();
+    let resp = client
+        .request(
+            http::Request::get(url)
+                .body(Full::new(Bytes::new()))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
     let status = resp.status().as_u16();
     (status, resp.into_body().collect().await.unwrap().to_bytes())
 }
 
 pub fn chat(content: &str) -> String {
-    serde_json::json!({"model": "gpt-4o", "messages": [{"role": "user", "content": content}]}).to_string()
+    serde_json::json!({"model": "gpt-4o", "messages": [{"role": "user", "content": content}]})
+        .to_string()
 }
 
 /// Sends raw bytes on a TCP connection and returns what came back until the server closed or
@@ -151,7 +195,11 @@ pub async fn raw_http(addr: std::net::SocketAddr, request: &[u8]) -> String {
                     buf.extend_from_slice(&chunk[..n]);
                     if let Some(head_end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
                         let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
-                        if let Some(len) = head.lines().find_map(|l| l.strip_prefix("content-length:")).and_then(|v| v.trim().parse::<usize>().ok()) {
+                        if let Some(len) = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .and_then(|v| v.trim().parse::<usize>().ok())
+                        {
                             if buf.len() >= head_end + 4 + len {
                                 break;
                             }

@@ -246,7 +246,11 @@ mod tests {
     #[test]
     fn privileged_goes_local_never_external() {
         let p = PolicyTable::default();
-        let r = decide(&p, &models(), &input(Class::Privileged, "gpt-4o", "US", None));
+        let r = decide(
+            &p,
+            &models(),
+            &input(Class::Privileged, "gpt-4o", "US", None),
+        );
         assert_eq!(
             r,
             Ok(Route::Local {
@@ -268,17 +272,18 @@ mod tests {
             Ok(Route::External { provider: 3 })
         );
         p.prefer_local = true;
-        assert!(matches!(
-            decide(&p, &models(), &i),
-            Ok(Route::Local { .. })
-        ));
+        assert!(matches!(decide(&p, &models(), &i), Ok(Route::Local { .. })));
     }
 
     #[test]
     fn residency_unmet_goes_local_or_451() {
         let p = PolicyTable::default();
         let eu = Residency::resolve(&["EU".into()], &[]).unwrap();
-        let r = decide(&p, &models(), &input(Class::Public, "gpt-4o", "US", Some(&eu)));
+        let r = decide(
+            &p,
+            &models(),
+            &input(Class::Public, "gpt-4o", "US", Some(&eu)),
+        );
         assert!(matches!(r, Ok(Route::Local { .. })));
         let r = decide(&p, &models(), &input(Class::Public, "o1", "US", Some(&eu)));
         assert_eq!(r.map_err(|e| e.status()), Err(451));
@@ -292,8 +297,15 @@ mod tests {
             privileged: Placement::Deny,
             ..PolicyTable::default()
         };
-        let r = decide(&p, &models(), &input(Class::Privileged, "gpt-4o", "US", None));
-        assert_eq!(r.map_err(|e| (e.status(), e.code())), Err((403, "policy_denied")));
+        let r = decide(
+            &p,
+            &models(),
+            &input(Class::Privileged, "gpt-4o", "US", None),
+        );
+        assert_eq!(
+            r.map_err(|e| (e.status(), e.code())),
+            Err((403, "policy_denied"))
+        );
     }
 
     #[test]

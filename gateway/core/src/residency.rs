@@ -91,10 +91,15 @@ mod tests {
         assert!(eea.allows("NO") && !eea.allows("CH"));
         let mixed = Residency::resolve(&["CH".into(), "US".into()], &[]).unwrap();
         assert!(mixed.allows("CH") && mixed.allows("US") && !mixed.allows("DE"));
-        let custom =
-            Residency::resolve(&["dach".into()], &[("DACH".into(), vec!["de".into(), "at".into()])])
-                .unwrap();
+        let custom = Residency::resolve(
+            &["dach".into()],
+            &[("DACH".into(), vec!["de".into(), "at".into()])],
+        )
+        .unwrap();
         assert!(custom.allows("AT") && !custom.allows("CH"));
-        assert_eq!(Residency::resolve(&["Mars".into()], &[]), Err("Mars".into()));
+        assert_eq!(
+            Residency::resolve(&["Mars".into()], &[]),
+            Err("Mars".into())
+        );
     }
 }

@@ -189,9 +189,21 @@ mod tests {
             ("POST", "/v1/completions", "openai.completions"),
             ("GET", "/v1/models", "openai.models"),
             ("POST", "/v1/messages", "anthropic.messages"),
-            ("POST", "/v1/messages/count_tokens", "anthropic.count_tokens"),
-            ("POST", "/openai/deployments/gpt4o-eu/chat/completions", "azure_openai.chat"),
-            ("POST", "/v1beta/models/gemini-1.5-pro:generateContent", "gemini.generate_content"),
+            (
+                "POST",
+                "/v1/messages/count_tokens",
+                "anthropic.count_tokens",
+            ),
+            (
+                "POST",
+                "/openai/deployments/gpt4o-eu/chat/completions",
+                "azure_openai.chat",
+            ),
+            (
+                "POST",
+                "/v1beta/models/gemini-1.5-pro:generateContent",
+                "gemini.generate_content",
+            ),
             (
                 "POST",
                 "/v1beta/models/gemini-1.5-pro:streamGenerateContent",
@@ -207,7 +219,12 @@ mod tests {
     fn path_models() {
         let e = identify("POST", "/openai/deployments/eu-4o/chat/completions", None).unwrap();
         assert_eq!(e.path_model.as_deref(), Some("eu-4o"));
-        let g = identify("POST", "/v1beta/models/gemini-2.0-flash:generateContent", None).unwrap();
+        let g = identify(
+            "POST",
+            "/v1beta/models/gemini-2.0-flash:generateContent",
+            None,
+        )
+        .unwrap();
         assert_eq!(g.path_model.as_deref(), Some("gemini-2.0-flash"));
     }
 

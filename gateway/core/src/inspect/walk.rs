@@ -137,7 +137,7 @@ impl<'r, 'v> Walker<'r, 'v> {
         edits: &mut Vec<Edit>,
     ) {
         match &v.kind {
-            Kind::String(s) => self.string(input, s, path, extra, edits),
+            Kind::String(s) => self.string(s, path, extra, edits),
             Kind::Object(members) => self.object(input, v, members, path, extra, edits),
             Kind::Array(items) => self.array(input, items, path, edits),
             Kind::Null | Kind::Bool(_) | Kind::Number(_) => {}
@@ -160,7 +160,7 @@ impl<'r, 'v> Walker<'r, 'v> {
                 seg: Seg::Key(&m.key.text),
             };
             // Secrets in key names are found too (a CRM export keyed by e-mail address).
-            self.string(input, &m.key, &node, &[], edits);
+            self.string(&m.key, &node, &[], edits);
             self.fields.clear();
             let mut fields = std::mem::take(&mut self.fields);
             self.rules.match_field(&m.key.text, self.dir, &mut fields);
@@ -235,7 +235,11 @@ impl<'r, 'v> Walker<'r, 'v> {
     /// Scans the text parts of an array joined together, so a secret split across two content
     /// parts of one message is still found. Returns, per element, the pieces of matches that
     /// cross a part boundary (matches inside one part are found by that part's own scan).
-    fn joined_parts(&mut self, items: &[Value<'_>], path: &PathNode<'_>) -> HashMap<usize, Vec<Extra>> {
+    fn joined_parts(
+        &mut self,
+        items: &[Value<'_>],
+        path: &PathNode<'_>,
+    ) -> HashMap<usize, Vec<Extra>> {
         let mut out: HashMap<usize, Vec<Extra>> = HashMap::new();
         let parts: Vec<(usize, &str)> = items
             .iter()
@@ -278,14 +282,7 @@ impl<'r, 'v> Walker<'r, 'v> {
         out
     }
 
-    fn string(
-        &mut self,
-        input: &[u8],
-        s: &Str<'_>,
-        path: &PathNode<'_>,
-        extra: &[Extra],
-        edits: &mut Vec<Edit>,
-    ) {
+    fn string(&mut self, s: &Str<'_>, path: &PathNode<'_>, extra: &[Extra], edits: &mut Vec<Edit>) {
         let text: &str = &s.text;
         if extra.is_empty() && looks_like_json(text) {
             if let Ok(inner) = json::parse(text.as_bytes()) {
