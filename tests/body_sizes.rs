@@ -1,7 +1,7 @@
 //! The body-size matrix: bodies around pingora's 64 KiB replay limit and far beyond, over HTTP/1.1
 //! and HTTP/2, with and without a rule firing. The upstream must get exactly the transformed
 //! bytes, with framing that matches them.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::support::*;
 use bytes::Bytes;

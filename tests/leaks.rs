@@ -1,6 +1,6 @@
 //! Leak tests: what the external provider stand-in received, and that privileged work never
 //! reached it at all.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::support::*;
 use serde_json::{json, Value};

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The one integration-test binary: real sockets on 127.0.0.1 with ephemeral ports, a recording
 //! stub playing the company's GPU server and another playing the external provider.
 

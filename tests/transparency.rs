@@ -1,5 +1,5 @@
 //! Transparency: a request no rule fires on reaches the upstream byte-identical.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::support::*;
 
