@@ -8,5 +8,6 @@ mod body_sizes;
 mod cli;
 mod leaks;
 mod refusals;
+mod response;
 mod sdk;
 mod transparency;

@@ -4,7 +4,7 @@
 
 use super::auth::{authenticate, TenantRef};
 use super::body::{decode, read_limited};
-use super::relay::{full, Completion, ProxyBody, Tracked};
+use super::relay::{full, Completion, ProxyBody, Staged, Tracked};
 use super::state::State;
 use super::upstream::{build_request, provider_credential, strip_key_param, Outgoing};
 use super::{forward, ConnInfo};
@@ -17,8 +17,10 @@ use hyper::body::Incoming;
 use sovgate_core::api::{identify, Endpoint, Family, Op};
 use sovgate_core::inspect::{inspect, InspectError, Report};
 use sovgate_core::policy::Route;
+use sovgate_core::respond::{ResponsePlan, Translation};
 use sovgate_core::rules::RuleSet;
 use sovgate_core::transform::{set_top_level_string, transform};
+use sovgate_core::translate::{anthropic_to_openai_request, openai_to_anthropic_request};
 use sovgate_core::types::{DestinationKind, Direction};
 use sovgate_core::vault::Vault;
 use std::sync::Arc;
@@ -175,29 +177,51 @@ async fn pipeline(
         }
     }
     let changed = out != decoded;
+    let mut plan = ResponsePlan {
+        family: ep.family,
+        op: ep.op,
+        translation: None,
+        vault: Arc::new(vault),
+        client_model: ctx.model.clone().unwrap_or_default(),
+        request_id: ctx.id.clone(),
+        include_usage: report.include_usage,
+    };
     match route {
         Route::Local { pool, model } => {
             let pool_state = state.pools.get(pool).cloned().ok_or_else(|| {
                 GatewayError::internal("bad_pool", "model map points at a missing pool")
             })?;
-            if pool_state.config.family != ep.family {
-                return Err(GatewayError::unavailable(
+            let translation = Translation::between(ep.family, ep.op, pool_state.config.family).map_err(|()| {
+                GatewayError::unavailable(
                     "translation_unavailable",
                     format!(
-                        "pool `{}` speaks {} and this request is {}; API translation for this pair is not available",
+                        "pool `{}` speaks {} and this request is {}; no translation exists for this pair",
                         pool_state.config.name,
                         pool_state.config.family.as_str(),
-                        ep.family.as_str()
+                        ep.label()
                     ),
-                ));
-            }
-            if let Some(m) = &model {
-                if let Some(b) = set_top_level_string(&out, "model", m) {
-                    out = Bytes::from(b);
+                )
+            })?;
+            let pool_model = model
+                .clone()
+                .or_else(|| ctx.model.clone())
+                .unwrap_or_default();
+            let mut path = path_and_query(&parts.uri, ep.family);
+            match translation {
+                Some(t) => {
+                    out = translate_request(t, &out, &pool_model)?;
+                    path = t.upstream_path().to_owned();
+                }
+                None => {
+                    if let Some(m) = &model {
+                        if let Some(b) = set_top_level_string(&out, "model", m) {
+                            out = Bytes::from(b);
+                        }
+                    }
                 }
             }
+            plan.translation = translation;
             let action = if changed { "transform" } else { "forward" };
-            let path = path_and_query(&parts.uri, ep.family);
             let lease_pool = Arc::clone(&pool_state);
             let mut rec = base_record(ctx);
             rec.action = action.into();
@@ -207,8 +231,17 @@ async fn pipeline(
                 endpoint: String::new(),
             });
             audit_decision(state, &rec)?;
+            let mut parts = parts;
+            if plan.translation == Some(Translation::OpenAiToAnthropic)
+                && !parts.headers.contains_key("anthropic-version")
+            {
+                parts.headers.insert(
+                    "anthropic-version",
+                    http::HeaderValue::from_static("2023-06-01"),
+                );
+            }
             let (resp, lease) = forward::to_pool(state, &lease_pool, &parts, &path, out).await?;
-            Ok(relay(state, ctx, rec, resp, Some(lease), "local"))
+            relay(state, ctx, rec, resp, Some(lease), "local", &plan).await
         }
         Route::External { provider } => {
             let p = config.providers.get(provider).ok_or_else(|| {
@@ -231,7 +264,7 @@ async fn pipeline(
                 body: out,
             })?;
             let resp = forward::send(state, req).await?;
-            Ok(relay(state, ctx, rec, resp, None, "external"))
+            relay(state, ctx, rec, resp, None, "external", &plan).await
         }
     }
 }
@@ -298,14 +331,19 @@ fn audit_decision(state: &State, rec: &AuditRecord) -> Result<(), GatewayError> 
     })
 }
 
-fn relay(
+/// Largest non-streamed answer the gateway buffers to translate or restore.
+const MAX_ANSWER: usize = 64 << 20;
+
+#[allow(clippy::too_many_arguments)]
+async fn relay(
     state: &Arc<State>,
     ctx: &Ctx,
     mut rec: AuditRecord,
     resp: Response<Incoming>,
     lease: Option<super::pool::Lease>,
     destination: &'static str,
-) -> Response<ProxyBody> {
+    plan: &ResponsePlan,
+) -> Result<Response<ProxyBody>, GatewayError> {
     let (mut parts, body) = resp.into_parts();
     let status = parts.status.as_u16();
     rec.status = Some(status);
@@ -313,6 +351,46 @@ fn relay(
     if let Ok(v) = http::HeaderValue::from_str(&ctx.id) {
         parts.headers.insert("x-sovgate-request-id", v);
     }
+    let body: ProxyBody = body.map_err(super::relay::box_err).boxed();
+    let streaming = parts
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/event-stream"));
+    let body = if plan.is_passthrough() {
+        body
+    } else if streaming {
+        parts.headers.remove(http::header::CONTENT_LENGTH);
+        Staged::new(body, plan.sse_stage(), plan.family).boxed()
+    } else if plan.op == Op::StreamGenerateContent && plan.translation.is_none() {
+        parts.headers.remove(http::header::CONTENT_LENGTH);
+        Staged::new(body, plan.json_array_stage(), plan.family).boxed()
+    } else {
+        let bytes = collect_bounded(body, MAX_ANSWER).await.map_err(|m| {
+            GatewayError::bad_gateway(
+                "upstream_failed",
+                format!("reading the upstream answer: {m}"),
+            )
+        })?;
+        let (out, restored) = plan.full_body(status, &bytes).map_err(|e| {
+            GatewayError::bad_gateway(
+                "answer_untranslatable",
+                format!("the pool's answer could not be returned: {e}"),
+            )
+        })?;
+        rec.extra.insert("restored".into(), restored.into());
+        parts.headers.insert(
+            http::header::CONTENT_LENGTH,
+            http::HeaderValue::from(out.len()),
+        );
+        if plan.translation.is_some() {
+            parts.headers.insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/json"),
+            );
+        }
+        full(out)
+    };
     let labels = vec![
         ("api", ctx.api.clone()),
         ("class", ctx.class.as_str().to_owned()),
@@ -330,8 +408,53 @@ fn relay(
         labels,
         lease,
     };
-    let body = body
-        .map_err(|e| -> super::relay::BoxError { Box::new(e) })
-        .boxed();
-    Response::from_parts(parts, Tracked::new(body, completion).boxed())
+    Ok(Response::from_parts(
+        parts,
+        Tracked::new(body, completion).boxed(),
+    ))
+}
+
+/// Rewrites a request body into the pool's API.
+fn translate_request(t: Translation, body: &[u8], model: &str) -> Result<Bytes, GatewayError> {
+    let v: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        GatewayError::internal(
+            "transform_failed",
+            format!("re-reading the transformed body: {e}"),
+        )
+    })?;
+    let out = match t {
+        Translation::AnthropicToOpenAi => anthropic_to_openai_request(&v, model),
+        Translation::OpenAiToAnthropic => openai_to_anthropic_request(&v, model),
+    }
+    .map_err(|e| {
+        GatewayError::bad_request(
+            "untranslatable_request",
+            format!(
+                "this request cannot be served by the local pool's API: {}",
+                e.message()
+            ),
+        )
+    })?;
+    serde_json::to_vec(&out).map(Bytes::from).map_err(|e| {
+        GatewayError::internal(
+            "transform_failed",
+            format!("serializing the translated body: {e}"),
+        )
+    })
+}
+
+/// Reads a whole answer, at most `max` bytes. Errors become text here so the future stays free
+/// of boxed-error lifetimes.
+async fn collect_bounded(mut body: ProxyBody, max: usize) -> Result<Bytes, String> {
+    let mut buf = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| e.to_string())?;
+        if let Ok(d) = frame.into_data() {
+            if buf.len() + d.len() > max {
+                return Err(format!("the answer exceeds {max} bytes"));
+            }
+            buf.extend_from_slice(&d);
+        }
+    }
+    Ok(Bytes::from(buf))
 }

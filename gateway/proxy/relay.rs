@@ -7,6 +7,8 @@ use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
+use sovgate_core::api::Family;
+use sovgate_core::respond::{error_event, StreamStage};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -15,6 +17,10 @@ use std::time::Instant;
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// The body type of every response the gateway sends.
 pub type ProxyBody = BoxBody<Bytes, BoxError>;
+
+pub fn box_err(e: hyper::Error) -> BoxError {
+    Box::new(e)
+}
 
 pub fn full(b: impl Into<Bytes>) -> ProxyBody {
     Full::new(b.into()).map_err(|never| match never {}).boxed()
@@ -121,6 +127,81 @@ impl Drop for Tracked {
     fn drop(&mut self) {
         if let Some(c) = self.done.take() {
             c.finish(self.bytes, Some("client_disconnected"));
+        }
+    }
+}
+
+/// A response body passed through a [`StreamStage`] (translation and/or pseudonym restoration),
+/// frame by frame. An upstream that dies mid-stream is passed on as a cut stream after whatever
+/// the stage had to flush: the client never sees a clean end that did not happen.
+pub struct Staged {
+    inner: ProxyBody,
+    stage: Box<dyn StreamStage>,
+    family: Family,
+    pending_err: Option<BoxError>,
+    ended: bool,
+}
+
+impl Staged {
+    pub fn new(inner: ProxyBody, stage: Box<dyn StreamStage>, family: Family) -> Self {
+        Staged {
+            inner,
+            stage,
+            family,
+            pending_err: None,
+            ended: false,
+        }
+    }
+}
+
+impl Body for Staged {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = &mut *self;
+        loop {
+            if let Some(e) = this.pending_err.take() {
+                this.ended = true;
+                return Poll::Ready(Some(Err(e)));
+            }
+            if this.ended {
+                return Poll::Ready(None);
+            }
+            match Pin::new(&mut this.inner).poll_frame(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Ok(frame))) => {
+                    let Ok(data) = frame.into_data() else {
+                        continue;
+                    };
+                    match this.stage.push(&data) {
+                        Ok(out) if out.is_empty() => continue,
+                        Ok(out) => return Poll::Ready(Some(Ok(Frame::data(Bytes::from(out))))),
+                        Err(e) => {
+                            let out = error_event(this.family, &e.to_string());
+                            this.pending_err = Some(Box::new(e));
+                            return Poll::Ready(Some(Ok(Frame::data(Bytes::from(out)))));
+                        }
+                    }
+                }
+                Poll::Ready(Some(Err(e))) => {
+                    let out = this.stage.finish();
+                    this.pending_err = Some(e);
+                    if !out.is_empty() {
+                        return Poll::Ready(Some(Ok(Frame::data(Bytes::from(out)))));
+                    }
+                }
+                Poll::Ready(None) => {
+                    let out = this.stage.finish();
+                    this.ended = true;
+                    if !out.is_empty() {
+                        return Poll::Ready(Some(Ok(Frame::data(Bytes::from(out)))));
+                    }
+                }
+            }
         }
     }
 }

@@ -43,6 +43,8 @@ pub struct Report {
     pub model: Option<String>,
     /// Whether the top-level `"stream"` member is `true`.
     pub stream: bool,
+    /// Whether `stream_options.include_usage` is `true` (OpenAI clients that want a usage chunk).
+    pub include_usage: bool,
 }
 
 impl Report {
@@ -82,6 +84,12 @@ pub fn inspect(body: &[u8], rules: &RuleSet, dir: Direction) -> Result<Report, I
             match (&*m.key.text, &m.value.kind) {
                 ("model", json::Kind::String(s)) => report.model = Some(s.text.to_string()),
                 ("stream", json::Kind::Bool(b)) => report.stream = *b,
+                ("stream_options", json::Kind::Object(opts)) => {
+                    report.include_usage = opts.iter().any(|o| {
+                        &*o.key.text == "include_usage"
+                            && matches!(o.value.kind, json::Kind::Bool(true))
+                    });
+                }
                 _ => {}
             }
         }

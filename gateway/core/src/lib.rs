@@ -25,6 +25,7 @@ pub mod json;
 pub mod normalize;
 pub mod policy;
 pub mod residency;
+pub mod respond;
 pub mod restore;
 pub mod rules;
 pub mod sse;

@@ -17,9 +17,9 @@
 //! across fragments here (byte-level splitting is the SSE parser's job).
 
 use std::borrow::Cow;
-use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
+use std::sync::OnceLock;
 
 use memchr::memmem::Finder;
 
@@ -43,7 +43,7 @@ pub enum Mode {
 /// Built on first need: most streams never hold anything back.
 #[derive(Debug, Default)]
 pub(crate) struct Prefixes {
-    sorted: OnceCell<Vec<Box<str>>>,
+    sorted: OnceLock<Vec<Box<str>>>,
 }
 
 impl Prefixes {
