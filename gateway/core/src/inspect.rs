@@ -12,6 +12,9 @@
 mod path;
 mod walk;
 
+#[doc(hidden)]
+pub mod fuzzing;
+
 pub use path::render_path;
 use walk::Walker;
 
@@ -119,3 +122,5 @@ pub(crate) fn acts(rules: &RuleSet, idx: RuleIdx) -> bool {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_prop;

@@ -8,13 +8,13 @@ use crate::transform::transform;
 use crate::types::DestinationKind;
 use crate::vault::Vault;
 
-fn rules() -> RuleSet {
+pub(super) fn rules() -> RuleSet {
     default_rule_set().expect("default packs compile")
 }
 
 /// All strings of a JSON text, recursing into strings that hold JSON, joined and folded for
 /// comparison: normalized (NFKC, format characters, confusables), lowercased, alphanumerics only.
-fn folded_strings(bytes: &[u8]) -> String {
+pub(super) fn folded_strings(bytes: &[u8]) -> String {
     fn collect(v: &serde_json::Value, out: &mut String) {
         match v {
             serde_json::Value::String(s) => {
@@ -41,7 +41,7 @@ fn folded_strings(bytes: &[u8]) -> String {
     fold(&s)
 }
 
-fn fold(s: &str) -> String {
+pub(super) fn fold(s: &str) -> String {
     crate::normalize::normalize(s)
         .as_str()
         .chars()
