@@ -116,8 +116,21 @@ async fn demo(once: bool) -> anyhow::Result<()> {
             .body(Full::new(Bytes::from(sent.clone())))?;
         let resp = client.request(req).await?;
         let status = resp.status();
+        let header = |n: &str| {
+            resp.headers()
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-")
+                .to_owned()
+        };
+        let decision = format!(
+            "classified {} → routed to {}",
+            header("x-sovgate-classification"),
+            header("x-sovgate-destination")
+        );
         let answer = resp.into_body().collect().await?.to_bytes();
         println!("── {}. {title}", i + 1);
+        println!("   decision        : {decision}");
         println!("   client sent     : {}", String::from_utf8_lossy(&sent));
         match stub.requests().get(before) {
             Some(r) => {

@@ -11,7 +11,8 @@ fn sovgate(args: &[&str], stdin: Option<&str>) -> Output {
     if stdin.is_some() {
         cmd.stdin(std::process::Stdio::piped());
     }
-    cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
     let mut child = cmd.spawn().unwrap();
     if let Some(s) = stdin {
         child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
@@ -20,7 +21,11 @@ fn sovgate(args: &[&str], stdin: Option<&str>) -> Output {
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 #[test]
@@ -70,11 +75,32 @@ fn scan_explains_what_would_happen() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["classification"], "privileged");
     assert_eq!(v["route"]["kind"], "local");
-    let rules: Vec<&str> = v["findings"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap()).collect();
-    assert!(rules.iter().any(|r| r.contains("privileged") || r.contains("legal")), "{rules:?}");
+    let rules: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(
+        rules
+            .iter()
+            .any(|r| r.contains("privileged") || r.contains("legal")),
+        "{rules:?}"
+    );
     let body = v["body"].to_string();
-    assert!(!body.contains("legal_case_strategy__c") && !body.contains("jane.doe"), "{body}");
-    assert!(v["findings"].as_array().unwrap().iter().any(|f| f["path"] == "$.messages[0].content#json.legal_case_strategy__c"), "{}", v["findings"]);
+    assert!(
+        !body.contains("legal_case_strategy__c") && !body.contains("jane.doe"),
+        "{body}"
+    );
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["path"] == "$.messages[0].content#json.legal_case_strategy__c"),
+        "{}",
+        v["findings"]
+    );
 }
 
 #[test]
@@ -83,7 +109,10 @@ fn audit_verify_detects_tampering() {
     let path = dir.path().join("audit.jsonl");
     let log = sovgate::audit::AuditLog::open(&path).unwrap();
     for i in 0..3 {
-        let mut r = sovgate::audit::AuditRecord::new(sovgate::audit::AuditEvent::Decision, format!("req-{i}"));
+        let mut r = sovgate::audit::AuditRecord::new(
+            sovgate::audit::AuditEvent::Decision,
+            format!("req-{i}"),
+        );
         r.action = "forward".into();
         log.append(&r).unwrap();
     }
@@ -94,27 +123,48 @@ fn audit_verify_detects_tampering() {
     std::fs::write(&path, original.replacen("forward", "refuse", 1)).unwrap();
     let o = sovgate(&["audit", "verify", path.to_str().unwrap()], None);
     assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o).contains("line 2") || text(&o).contains("line 1"), "{}", text(&o));
+    assert!(
+        text(&o).contains("line 2") || text(&o).contains("line 1"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]
 fn config_errors_are_positioned() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("sovgate.toml");
-    std::fs::write(&p, "[listen]\nreverse = \"127.0.0.1:8080\"\n\n[policy]\nprivileged = \"anywhere\"\n").unwrap();
+    std::fs::write(
+        &p,
+        "[listen]\nreverse = \"127.0.0.1:8080\"\n\n[policy]\nprivileged = \"anywhere\"\n",
+    )
+    .unwrap();
     let o = sovgate(&["config", "check", p.to_str().unwrap()], None);
     assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o).contains("sovgate.toml:5:14: error: unknown placement"), "{}", text(&o));
+    assert!(
+        text(&o).contains("sovgate.toml:5:14: error: unknown placement"),
+        "{}",
+        text(&o)
+    );
     let o = sovgate(&["config", "default"], None);
     let default = Path::new(env!("CARGO_MANIFEST_DIR")).join("gateway/config/default.toml");
-    assert_eq!(String::from_utf8_lossy(&o.stdout), std::fs::read_to_string(default).unwrap());
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        std::fs::read_to_string(default).unwrap()
+    );
 }
 
 #[test]
 fn keys_hash_matches_config_hashing() {
     let o = sovgate(&["keys", "hash", "sk-sovgate-legal"], None);
     let line = String::from_utf8_lossy(&o.stdout).trim().to_owned();
-    assert_eq!(line, format!("sha256:{}", hex::encode(sovgate::config::hash_key("sk-sovgate-legal"))));
+    assert_eq!(
+        line,
+        format!(
+            "sha256:{}",
+            hex::encode(sovgate::config::hash_key("sk-sovgate-legal"))
+        )
+    );
 }
 
 #[test]
@@ -126,6 +176,9 @@ fn demo_shows_the_whole_job() {
     assert_eq!(t.matches("byte-identical").count(), 1, "{t}");
     // What the backend received never carries the privileged field or the SSN.
     for line in t.lines().filter(|l| l.contains("backend received")) {
-        assert!(!line.contains("legal_case_strategy__c") && !line.contains("123-45-6789"), "{line}");
+        assert!(
+            !line.contains("legal_case_strategy__c") && !line.contains("123-45-6789"),
+            "{line}"
+        );
     }
 }

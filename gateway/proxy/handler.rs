@@ -351,6 +351,19 @@ async fn relay(
     if let Ok(v) = http::HeaderValue::from_str(&ctx.id) {
         parts.headers.insert("x-sovgate-request-id", v);
     }
+    // The decision, for the company's own clients and operators (never secrets, only labels).
+    parts.headers.insert(
+        "x-sovgate-classification",
+        http::HeaderValue::from_static(ctx.class.as_str()),
+    );
+    let dest_name = rec
+        .destination
+        .as_ref()
+        .map(|d| format!("{destination}:{}", d.name))
+        .unwrap_or_default();
+    if let Ok(v) = http::HeaderValue::from_str(&dest_name) {
+        parts.headers.insert("x-sovgate-destination", v);
+    }
     let body: ProxyBody = body.map_err(super::relay::box_err).boxed();
     let streaming = parts
         .headers

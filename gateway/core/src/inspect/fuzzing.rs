@@ -29,7 +29,10 @@ pub fn fuzz_check_inspect_transform(data: &[u8]) {
             continue; // a fault refuses the request: acceptable, nothing leaves
         };
         let Some(out) = t.body else {
-            if report.transforms && dest == DestinationKind::External && has_all_scope_actions(rules, &report) {
+            if report.transforms
+                && dest == DestinationKind::External
+                && has_all_scope_actions(rules, &report)
+            {
                 panic!("findings with transforming actions but nothing changed");
             }
             continue;
@@ -49,7 +52,11 @@ fn has_all_scope_actions(rules: &RuleSet, report: &super::Report) -> bool {
     use crate::types::{Action, Mode};
     report.findings.iter().any(|f| {
         let r = rules.rule(f.rule);
-        r.mode == Mode::Enforce && matches!(r.action, Action::Redact | Action::Pseudonymize | Action::Drop)
+        r.mode == Mode::Enforce
+            && matches!(
+                r.action,
+                Action::Redact | Action::Pseudonymize | Action::Drop
+            )
     })
 }
 

@@ -10,7 +10,13 @@ use crate::vault::Vault;
 use proptest::prelude::*;
 use std::sync::OnceLock;
 
-const SECRETS: [&str; 5] = ["jane.doe@example.com", "123-45-6789", "4111 1111 1111 1111", "AKIAIOSFODNN7EXAMPLE", "DE89 3704 0044 0532 0130 00"];
+const SECRETS: [&str; 5] = [
+    "jane.doe@example.com",
+    "123-45-6789",
+    "4111 1111 1111 1111",
+    "AKIAIOSFODNN7EXAMPLE",
+    "DE89 3704 0044 0532 0130 00",
+];
 
 /// Ways to write a string's characters inside a JSON string literal.
 #[derive(Debug, Clone, Copy)]
@@ -41,24 +47,44 @@ fn encode(s: &str, enc: Enc) -> String {
 }
 
 fn enc() -> impl Strategy<Value = Enc> {
-    prop_oneof![Just(Enc::Plain), Just(Enc::UnicodeEscapes), Just(Enc::Fullwidth), Just(Enc::ZeroWidth)]
+    prop_oneof![
+        Just(Enc::Plain),
+        Just(Enc::UnicodeEscapes),
+        Just(Enc::Fullwidth),
+        Just(Enc::ZeroWidth)
+    ]
 }
 
 fn filler() -> impl Strategy<Value = String> {
-    proptest::collection::vec(prop_oneof![Just("status"), Just("of the"), Just("renewal"), Just("Q3"), Just("café"), Just("notes:"), Just("2024-01-15")], 0..6)
-        .prop_map(|w| w.join(" "))
+    proptest::collection::vec(
+        prop_oneof![
+            Just("status"),
+            Just("of the"),
+            Just("renewal"),
+            Just("Q3"),
+            Just("café"),
+            Just("notes:"),
+            Just("2024-01-15")
+        ],
+        0..6,
+    )
+    .prop_map(|w| w.join(" "))
 }
 
 /// Wraps a JSON string literal (already encoded, with quotes) at a random place of a chat body.
 fn place(lit: String, shape: u8, depth: u8) -> String {
     let mut inner = match shape % 5 {
         0 => format!(r#"{{"role":"user","content":{lit}}}"#),
-        1 => format!(r#"{{"role":"user","content":[{{"type":"text","text":"intro"}},{{"type":"text","text":{lit}}}]}}"#),
+        1 => format!(
+            r#"{{"role":"user","content":[{{"type":"text","text":"intro"}},{{"type":"text","text":{lit}}}]}}"#
+        ),
         2 => {
             // Inside tool-call arguments: JSON in a string, escaped once more.
             let args = format!(r#"{{"note":{lit}}}"#);
             let escaped = serde_json::to_string(&args).unwrap();
-            format!(r#"{{"role":"assistant","tool_calls":[{{"id":"c1","type":"function","function":{{"name":"f","arguments":{escaped}}}}}]}}"#)
+            format!(
+                r#"{{"role":"assistant","tool_calls":[{{"id":"c1","type":"function","function":{{"name":"f","arguments":{escaped}}}}}]}}"#
+            )
         }
         3 => format!(r#"{{"role":"user","content":"hi","metadata":{{"nested":[{{"v":{lit}}}]}}}}"#),
         _ => format!(r#"{{"role":"tool","tool_call_id":"c1","content":{lit}}}"#),
@@ -66,7 +92,9 @@ fn place(lit: String, shape: u8, depth: u8) -> String {
     for _ in 0..depth {
         inner = format!(r#"{{"role":"user","content":"x","extra":[{inner}]}}"#);
     }
-    format!(r#"{{"model":"gpt-4o","temperature":0.70,"messages":[{{"role":"system","content":"be brief"}},{inner}]}}"#)
+    format!(
+        r#"{{"model":"gpt-4o","temperature":0.70,"messages":[{{"role":"system","content":"be brief"}},{inner}]}}"#
+    )
 }
 
 fn shared_rules() -> &'static RuleSet {
