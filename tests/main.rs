@@ -8,6 +8,8 @@ mod body_sizes;
 mod cli;
 mod leaks;
 mod refusals;
+mod reload;
 mod response;
 mod sdk;
+mod tls;
 mod transparency;

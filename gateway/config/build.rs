@@ -92,7 +92,22 @@ pub fn build(name: &str, text: &str, base: &Path) -> Result<Config, ConfigErrors
         ca_cert: file.tls.ca_cert.as_ref().map(|s| path(s.get_ref())),
         ca_key: file.tls.ca_key.as_ref().map(|s| path(s.get_ref())),
         upstream_roots: file.tls.upstream_roots.as_ref().map(|s| path(s.get_ref())),
+        server_cert: file.tls.server_cert.as_ref().map(|s| path(s.get_ref())),
+        server_key: file.tls.server_key.as_ref().map(|s| path(s.get_ref())),
     };
+    if file.tls.server_cert.is_some() != file.tls.server_key.is_some() {
+        let at = file
+            .tls
+            .server_cert
+            .as_ref()
+            .or(file.tls.server_key.as_ref())
+            .map_or(0, |s| s.span().start);
+        c.at(
+            at,
+            "server_cert and server_key go together",
+            Some("set both to serve TLS on the reverse listener, or neither"),
+        );
+    }
 
     let geo = GeoConfig {
         database: file.geo.database.as_ref().map(|s| path(s.get_ref())),

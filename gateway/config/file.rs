@@ -74,6 +74,9 @@ pub struct TlsFile {
     pub ca_key: Option<S<String>>,
     /// Extra root certificates (PEM) trusted for upstream connections, beside the webpki roots.
     pub upstream_roots: Option<S<String>>,
+    /// Certificate chain and key (PEM) for TLS on the reverse listener.
+    pub server_cert: Option<S<String>>,
+    pub server_key: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -65,6 +65,8 @@ pub struct TlsConfig {
     pub ca_cert: Option<PathBuf>,
     pub ca_key: Option<PathBuf>,
     pub upstream_roots: Option<PathBuf>,
+    pub server_cert: Option<PathBuf>,
+    pub server_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]

@@ -105,20 +105,21 @@ async fn accept_loop(
             let mut builder = auto::Builder::new(TokioExecutor::new());
             builder.http1().max_headers(state.config.limits.max_headers);
             let result = match kind {
-                Kind::Reverse => {
-                    let (io, sniff) = Sniffed::new(stream);
-                    let svc = service_fn(move |req| {
-                        let conn = ConnInfo {
-                            remote,
-                            local,
-                            listener: "reverse",
-                            framing: sniff.next_request(),
-                        };
-                        let state = Arc::clone(&state);
-                        async move { Ok::<_, Infallible>(handle(state, conn, req).await) }
-                    });
-                    builder.serve_connection(TokioIo::new(io), svc).await
-                }
+                Kind::Reverse => match state.server_tls.clone() {
+                    Some(acceptor) => {
+                        let tls =
+                            tokio::time::timeout(TLS_HANDSHAKE, acceptor.accept(stream)).await;
+                        match tls {
+                            Ok(Ok(tls)) => serve_reverse(&builder, tls, remote, local, state).await,
+                            Ok(Err(e)) => {
+                                tracing::debug!(%remote, "TLS handshake failed: {e}");
+                                return;
+                            }
+                            Err(_) => return,
+                        }
+                    }
+                    None => serve_reverse(&builder, stream, remote, local, state).await,
+                },
                 Kind::Admin => {
                     let svc = service_fn(move |req| {
                         let state = Arc::clone(&state);
@@ -132,4 +133,32 @@ async fn accept_loop(
             }
         });
     }
+}
+
+const TLS_HANDSHAKE: std::time::Duration = std::time::Duration::from_secs(10);
+
+type ServeResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+async fn serve_reverse<S>(
+    builder: &auto::Builder<TokioExecutor>,
+    stream: S,
+    remote: SocketAddr,
+    local: SocketAddr,
+    state: Arc<State>,
+) -> ServeResult
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (io, sniff) = Sniffed::new(stream);
+    let svc = service_fn(move |req| {
+        let conn = ConnInfo {
+            remote,
+            local,
+            listener: "reverse",
+            framing: sniff.next_request(),
+        };
+        let state = Arc::clone(&state);
+        async move { Ok::<_, Infallible>(handle(state, conn, req).await) }
+    });
+    builder.serve_connection(TokioIo::new(io), svc).await
 }

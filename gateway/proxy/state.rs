@@ -27,11 +27,17 @@ pub struct State {
     pub client: HttpClient,
     pub pools: Vec<Arc<PoolState>>,
     pub ready: AtomicBool,
+    /// TLS for the reverse listener, when a certificate is configured.
+    pub server_tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 impl State {
     pub fn new(config: Config, rules: RuleSet, audit: AuditLog) -> anyhow::Result<State> {
         let client = build_client(&config)?;
+        let server_tls = match (&config.tls.server_cert, &config.tls.server_key) {
+            (Some(c), Some(k)) => Some(server_tls(c, k)?),
+            _ => None,
+        };
         let pools = config.pools.iter().cloned().map(PoolState::new).collect();
         let metrics = Arc::new(Metrics::new());
         super::describe_metrics(&metrics);
@@ -43,6 +49,7 @@ impl State {
             client,
             pools,
             ready: AtomicBool::new(true),
+            server_tls,
         })
     }
 }
@@ -84,4 +91,31 @@ fn build_client(config: &Config) -> anyhow::Result<HttpClient> {
     Ok(Client::builder(TokioExecutor::new())
         .pool_idle_timeout(std::time::Duration::from_secs(60))
         .build(https))
+}
+
+/// The reverse listener's TLS: the configured chain and key, ALPN h2 then http/1.1.
+fn server_tls(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> anyhow::Result<tokio_rustls::TlsAcceptor> {
+    let pem =
+        std::fs::read(cert).with_context(|| format!("reading server_cert {}", cert.display()))?;
+    let chain = rustls_pemfile::certs(&mut &pem[..])
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| format!("parsing {}", cert.display()))?;
+    anyhow::ensure!(!chain.is_empty(), "{} holds no certificate", cert.display());
+    let kpem =
+        std::fs::read(key).with_context(|| format!("reading server_key {}", key.display()))?;
+    let key_der = rustls_pemfile::private_key(&mut &kpem[..])
+        .with_context(|| format!("parsing {}", key.display()))?
+        .ok_or_else(|| anyhow::anyhow!("{} holds no private key", key.display()))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .context("TLS protocol versions")?
+        .with_no_client_auth()
+        .with_single_cert(chain, key_der)
+        .context("server certificate and key do not match")?;
+    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(cfg)))
 }
