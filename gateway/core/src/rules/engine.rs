@@ -164,7 +164,7 @@ impl Engine {
         };
         let run_min = run.iter().map(|(_, n)| *n).min().unwrap_or(usize::MAX);
         Ok(Self {
-            bytes: ByteScan::new(starts.is_some(), run_min),
+            bytes: ByteScan::new(starts.is_some(), !bloom.digit_first(), run_min),
             run_alphabet: Box::new(alphabet),
             bloom,
             starts,
@@ -198,14 +198,12 @@ impl Engine {
         if !self.bytes.is_idle() {
             let mut runs = Vec::new();
             let mut next_allowed = Vec::new();
-            let bytes = hay.as_bytes();
             self.bytes.scan(
                 hay,
+                &self.bloom,
                 |p| {
                     if let Some(starts) = &self.starts {
-                        if self.bloom.may_start(bytes, p) {
-                            self.at_start(starts, hay, p, &keep, &mut next_allowed, out);
-                        }
+                        self.at_start(starts, hay, p, &keep, &mut next_allowed, out);
                     }
                 },
                 |s, e| runs.push(s..e),
@@ -335,8 +333,11 @@ impl Engine {
                     plain.scan(hay, r.clone(), out);
                 }
             };
+            // Most runs are long enough for one regex at most: search it directly. The set pass
+            // pays off when several could match.
+            let fit = self.run.iter().filter(|(_, n)| r.len() >= *n).count();
             match (&self.run_set, which.as_mut()) {
-                (Some(set), Some(which)) => {
+                (Some(set), Some(which)) if fit > 1 => {
                     which.clear();
                     set.which_overlapping_matches(&Input::new(hay).span(r.clone()), which);
                     for pid in which.iter() {

@@ -33,13 +33,13 @@ fn in_range(x7: u64, lo: u8, hi: u8) -> u64 {
     x7.wrapping_add(u64::from(0x80 - lo) * L) & (u64::from(0x80 + hi) * L).wrapping_sub(x7) & HI
 }
 
-/// High bit set in each ASCII word byte (`[0-9A-Za-z_]`) of `x`, given its lowercase letters.
+/// High bit set in each ASCII word byte (`[0-9A-Za-z_]`) of `x` (`x7`: its low seven bits),
+/// given its lowercase letters and digits.
 #[inline(always)]
-fn word_bytes(x: u64, lower: u64) -> u64 {
-    let x7 = x & (0x7F * L);
+fn word_bytes(x: u64, x7: u64, lower: u64, digit: u64) -> u64 {
     let t = x7 ^ (0x5F * L);
     let underscore = !(t.wrapping_add(0x7F * L) | t) & HI;
-    (lower | in_range(x7, b'A', b'Z') | in_range(x7, b'0', b'9') | underscore) & !x
+    (lower | in_range(x7, b'A', b'Z') | digit | underscore) & !x
 }
 
 /// Finds word starts and long runs of non-lowercase bytes in a haystack.
@@ -53,6 +53,9 @@ pub(crate) struct ByteScan {
     /// Shortest run worth reporting; `usize::MAX` when no regex is run-gated.
     run_min: usize,
     want_starts: bool,
+    /// No prefix starts with an ASCII digit: word starts at numbers (dates, amounts, ids, a good
+    /// share of CRM text) need no look.
+    skip_digit_starts: bool,
 }
 
 /// The run being tracked across blocks.
@@ -63,10 +66,11 @@ struct Run {
 }
 
 impl ByteScan {
-    pub(crate) fn new(want_starts: bool, run_min: usize) -> Self {
+    pub(crate) fn new(want_starts: bool, skip_digit_starts: bool, run_min: usize) -> Self {
         Self {
             run_min: run_min.max(1),
             want_starts,
+            skip_digit_starts,
         }
     }
 
@@ -75,12 +79,13 @@ impl ByteScan {
     }
 
     /// Calls `on_start(p)` for every position where a word character starts after a character
-    /// that is not an ASCII word character (a superset of both ASCII and Unicode word starts), in
-    /// increasing order, and `on_run(start, end)` for every maximal run of non-lowercase bytes at
-    /// least `run_min` long.
+    /// that is not an ASCII word character (a superset of both ASCII and Unicode word starts) and
+    /// `prefixes` says a prefix may start, in increasing order, and `on_run(start, end)` for every
+    /// maximal run of non-lowercase bytes at least `run_min` long.
     pub(crate) fn scan(
         &self,
         hay: &str,
+        prefixes: &PrefixBloom,
         mut on_start: impl FnMut(usize),
         mut on_run: impl FnMut(usize, usize),
     ) {
@@ -104,15 +109,18 @@ impl ByteScan {
             } else {
                 (1u64 << (bytes.len() - base)) - 1
             };
-            let (mut word, mut alpha, mut high) = (0u64, 0u64, 0u64);
+            let (mut word, mut digits, mut alpha, mut high) = (0u64, 0u64, 0u64, 0u64);
             for (k, eight) in block.chunks_exact(8).enumerate() {
                 let mut le = [0u8; 8];
                 le.copy_from_slice(eight);
                 let x = u64::from_le_bytes(le);
                 high |= x;
-                let lower = in_range(x & (0x7F * L), b'a', b'z') & !x;
+                let x7 = x & (0x7F * L);
+                let lower = in_range(x7, b'a', b'z') & !x;
                 if self.want_starts {
-                    word |= movemask(word_bytes(x, lower)) << (8 * k);
+                    let digit = in_range(x7, b'0', b'9') & !x;
+                    word |= movemask(word_bytes(x, x7, lower, digit)) << (8 * k);
+                    digits |= movemask(digit) << (8 * k);
                 }
                 if runs {
                     alpha |= movemask(!lower & HI) << (8 * k);
@@ -123,13 +131,31 @@ impl ByteScan {
             if self.want_starts {
                 if high & HI == 0 {
                     let mut starts = word & !((word << 1) | prev_word);
+                    if self.skip_digit_starts {
+                        starts &= !digits;
+                    }
+                    // First stage for all starts of the block without a branch per start (about
+                    // one word in five passes it; a branch per start would mispredict often).
+                    let mut pass = 0u64;
                     while starts != 0 {
-                        on_start(base + starts.trailing_zeros() as usize);
+                        let i = starts.trailing_zeros();
                         starts &= starts - 1;
+                        pass |= u64::from(prefixes.pair_passes(bytes, base + i as usize)) << i;
+                    }
+                    while pass != 0 {
+                        let p = base + pass.trailing_zeros() as usize;
+                        pass &= pass - 1;
+                        if prefixes.may_start_full(bytes, p) {
+                            on_start(p);
+                        }
                     }
                 } else {
                     let len = valid.count_ones() as usize;
-                    exact_starts(hay, base, len, &mut on_start);
+                    exact_starts(hay, base, len, self.skip_digit_starts, &mut |p| {
+                        if prefixes.may_start(bytes, p) {
+                            on_start(p);
+                        }
+                    });
                 }
                 prev_word = word >> 63;
             }
@@ -215,7 +241,13 @@ fn long_runs(mut x: u64, n: u32) -> u64 {
 }
 
 /// Word starts in a block with non-ASCII bytes, decoding characters.
-fn exact_starts(hay: &str, base: usize, len: usize, on_start: &mut impl FnMut(usize)) {
+fn exact_starts(
+    hay: &str,
+    base: usize,
+    len: usize,
+    skip_digits: bool,
+    on_start: &mut impl FnMut(usize),
+) {
     for p in base..base + len {
         if !hay.is_char_boundary(p) {
             continue;
@@ -223,7 +255,7 @@ fn exact_starts(hay: &str, base: usize, len: usize, on_start: &mut impl FnMut(us
         let Some(c) = hay[p..].chars().next() else {
             continue;
         };
-        if !(c.is_ascii_alphanumeric() || c == '_' || c.is_alphanumeric()) {
+        if !(c.is_alphanumeric() || c == '_') || (skip_digits && c.is_ascii_digit()) {
             continue;
         }
         let prev_ascii_word = hay.as_bytes()[..p]
@@ -245,6 +277,7 @@ pub(crate) struct PrefixBloom {
     shift: u32,
     /// Bit `l` set: some prefix key is `l` bytes long (1..=4).
     lens: u8,
+    digit_first: bool,
 }
 
 #[inline(always)]
@@ -263,6 +296,7 @@ impl PrefixBloom {
             bits: vec![0; want / 64],
             shift: 64 - want.trailing_zeros(),
             lens: 0,
+            digit_first: false,
         }
     }
 
@@ -277,10 +311,16 @@ impl PrefixBloom {
             None => (0..=255u8).for_each(|b1| self.set_pair(pair(b0, b1))),
         }
         self.lens |= 1 << len;
+        self.digit_first |= b0.is_ascii_digit();
         let h = hash(key(prefix, len), len);
         for bit in self.probes(h) {
             self.bits[bit / 64] |= 1 << (bit % 64);
         }
+    }
+
+    /// Whether some prefix starts with an ASCII digit.
+    pub(crate) fn digit_first(&self) -> bool {
+        self.digit_first
     }
 
     fn set_pair(&mut self, i: usize) {
@@ -290,16 +330,19 @@ impl PrefixBloom {
     /// Whether a prefix may start at `p`.
     #[inline(always)]
     pub(crate) fn may_start(&self, hay: &[u8], p: usize) -> bool {
-        let (Some(&b0), b1) = (hay.get(p), hay.get(p + 1).copied().unwrap_or(0)) else {
-            return false;
-        };
-        let i = pair(b0, b1);
-        if self.pairs[(i >> 6) & 1023] & (1 << (i & 63)) == 0 {
-            return false;
-        }
-        self.may_start_full(hay, p)
+        self.pair_passes(hay, p) && self.may_start_full(hay, p)
     }
 
+    /// The first stage: the first two bytes at `p` begin some prefix (one table load).
+    #[inline(always)]
+    fn pair_passes(&self, hay: &[u8], p: usize) -> bool {
+        let b0 = hay.get(p).copied().unwrap_or(0);
+        let b1 = hay.get(p + 1).copied().unwrap_or(0);
+        let i = pair(b0, b1);
+        self.pairs[(i >> 6) & 1023] & (1 << (i & 63)) != 0
+    }
+
+    /// The second stage: the Bloom filter over whole keys.
     fn may_start_full(&self, hay: &[u8], p: usize) -> bool {
         let rest = &hay[p.min(hay.len())..];
         let mut lens = self.lens;
@@ -349,8 +392,13 @@ mod tests {
     use super::*;
 
     fn collect(scan: &ByteScan, hay: &str) -> (Vec<usize>, Vec<(usize, usize)>) {
+        // A filter that passes every word start.
+        let mut all = PrefixBloom::new(1);
+        for b in 0..=255u8 {
+            all.insert(&[b]);
+        }
         let (mut starts, mut runs) = (Vec::new(), Vec::new());
-        scan.scan(hay, |p| starts.push(p), |s, e| runs.push((s, e)));
+        scan.scan(hay, &all, |p| starts.push(p), |s, e| runs.push((s, e)));
         (starts, runs)
     }
 
@@ -403,11 +451,20 @@ mod tests {
             }
         }
         for min in [1, 11, 64, 65, 200] {
-            let scan = ByteScan::new(true, min);
-            assert_eq!(collect(&scan, &hay), reference(&hay, min), "min {min}");
-            for cut in [0, 1, 63, 64, 65, 127, 128, 129] {
-                let h = &hay[..hay.floor_char_boundary(cut)];
-                assert_eq!(collect(&scan, h), reference(h, min), "cut {cut} min {min}");
+            for skip_digits in [false, true] {
+                let scan = ByteScan::new(true, skip_digits, min);
+                let want = |h: &str| {
+                    let (mut starts, runs) = reference(h, min);
+                    if skip_digits {
+                        starts.retain(|&p| !h.as_bytes()[p].is_ascii_digit());
+                    }
+                    (starts, runs)
+                };
+                assert_eq!(collect(&scan, &hay), want(&hay), "min {min}");
+                for cut in [0, 1, 63, 64, 65, 127, 128, 129] {
+                    let h = &hay[..hay.floor_char_boundary(cut)];
+                    assert_eq!(collect(&scan, h), want(h), "cut {cut} min {min}");
+                }
             }
         }
     }
@@ -416,9 +473,12 @@ mod tests {
     fn swar_classes_agree_with_std() {
         for b in 0..=255u8 {
             let x = u64::from(b) * L;
-            let lower = in_range(x & (0x7F * L), b'a', b'z') & !x;
+            let x7 = x & (0x7F * L);
+            let lower = in_range(x7, b'a', b'z') & !x;
+            let digit = in_range(x7, b'0', b'9') & !x;
             assert_eq!(lower != 0, b.is_ascii_lowercase(), "{b}");
-            let word = word_bytes(x, lower) != 0;
+            assert_eq!(digit != 0, b.is_ascii_digit(), "{b}");
+            let word = word_bytes(x, x7, lower, digit) != 0;
             assert_eq!(word, b.is_ascii_alphanumeric() || b == b'_', "{b}");
         }
         assert_eq!(movemask(0x8000_0000_0000_0080), 0b1000_0001);
