@@ -1,13 +1,23 @@
 //! The search engine behind [`RuleSet::scan`](super::RuleSet::scan): every literal and regex
 //! rule, arranged so that one pass over the text decides where anything can match.
 //!
-//! The pass ([`ByteScan`]) reports word starts and long alphabet runs. At a word start that
-//! passes the prefix Bloom filter, one anchored Aho-Corasick search finds every word-start
-//! literal and every gate prefix of a word-gated regex beginning there; gated regexes then run
-//! anchored at that position. Inside each run, the run-gated regexes run (one multi-pattern
-//! `which_overlapping_matches` first tells which of them match there at all). Free regexes,
-//! fancy regexes and literals that start with punctuation read the whole text. See
-//! [`gate`](super::gate) for why, and the `rules` benchmark for what it buys.
+//! | rule shape | where it is searched |
+//! |---|---|
+//! | literal starting with a word character | anchored, at word starts passing the prefix filter |
+//! | regex `\b` + literal prefix (`AKIA`, `ghp_`) | anchored, at word starts passing the filter |
+//! | regex without lowercase ASCII letters | inside runs of its alphabet, long enough |
+//! | any other regex | whole text (meta engine prefilters, e.g. `memchr` for `@`) |
+//! | fancy regex (look-around, backreferences) | whole text, with a backtrack limit |
+//! | literal starting with punctuation | whole text (unanchored Aho-Corasick) |
+//!
+//! The pass ([`ByteScan`]) reports word starts that pass the first stage of the prefix filter,
+//! and runs of non-lowercase bytes. At a word start that also passes the Bloom stage, one
+//! anchored Aho-Corasick search finds every literal and every gate prefix beginning there, and
+//! each gated regex runs anchored at that position. Runs are split by the exact alphabet of the
+//! run-gated regexes and trimmed to bytes that can begin and end a match; a run long enough for
+//! several of them gets one multi-pattern `which_overlapping_matches` pass to pick which. See
+//! [`gate`](super::gate) for why, and the `rules` benchmark for what it buys. A property test
+//! (`engine/tests.rs`) checks that gating never changes what a plain search would find.
 
 use super::gate::{ByteScan, PrefixBloom};
 use super::literal::{
