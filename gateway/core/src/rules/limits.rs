@@ -20,8 +20,9 @@ pub(crate) const FANCY_BACKTRACK_LIMIT: usize = 1_000_000;
 
 /// A validated regex match at most this long is retried shorter when it fails validation.
 pub(crate) const MAX_SHRINK_LEN: usize = 256;
-/// How many shorter matches are tried.
-pub(crate) const MAX_SHRINK_TRIES: usize = 16;
+/// How many shorter matches are tried: enough for a greedy pattern that swallowed a word or two,
+/// small enough that text full of near-miss numbers costs a constant per candidate.
+pub(crate) const MAX_SHRINK_TRIES: usize = 4;
 
 /// Longest single literal, in bytes.
 pub(crate) const MAX_LITERAL_LEN: usize = 1024;

@@ -1,35 +1,43 @@
-//! Literal rules: every pattern of every literal rule in one Aho-Corasick automaton.
+//! Literal rules: fixed strings, from a few privilege legends to 100k-entry dictionaries.
 //!
-//! Dictionaries of 10k–100k matter names and client code names are normal, so literals are never
-//! searched one by one. The automaton runs over the normalized text with overlapping (standard)
-//! semantics: every occurrence of every pattern is reported, so a hit for one rule can never hide
-//! a hit for another rule on the same words. Overlapping hits of one rule are merged later.
+//! Literals are never searched one by one. Each literal goes to one of three Aho-Corasick
+//! automata, all searched with overlapping (standard) semantics so that every occurrence of every
+//! pattern is seen and a hit for one rule can never hide a hit for another rule on the same words
+//! (overlapping hits of one rule are merged later):
+//!
+//! - literals that start with a word character (nearly all of them) join the **anchored**
+//!   automaton of the [engine](super::engine), which runs only at word starts that pass the
+//!   prefix Bloom filter ([`gate`](super::gate));
+//! - literals that start with punctuation (`@acme.com`) go to an **unanchored** automaton that
+//!   reads the whole text;
+//! - case-insensitive literals with non-ASCII letters (`privilégié`) go to a third automaton that
+//!   runs, on non-ASCII text only, over
+//!   [`normalize_lowercase`](crate::normalize::normalize_lowercase) output.
 //!
 //! **Word boundaries.** A literal that starts with a word character (letter, digit, `_`) only
 //! matches where the text does not have a word character right before it; likewise at its end.
 //! The matter name `Acme` therefore matches "Acme Corp" and "(Acme)" but not "Acmeister" or
-//! "BigAcme". A literal that starts or ends with punctuation (`@acme.com`) is not constrained on
-//! that side.
+//! "BigAcme". A literal that starts or ends with punctuation is not constrained on that side.
 //!
 //! **Case.** `case_insensitive` literals fold ASCII case inside the automaton. When rules differ,
-//! one case-insensitive automaton serves all of them and case-sensitive hits are confirmed with
-//! a byte comparison: one pass over the text instead of two. Case-insensitive literals with
-//! non-ASCII letters (`privilégié`) live in a second automaton that runs, only on non-ASCII text,
-//! over [`normalize_lowercase`](crate::normalize::normalize_lowercase) output.
+//! one case-insensitive automaton serves all of them and case-sensitive hits are confirmed with a
+//! byte comparison: one pass instead of two.
 //!
-//! **Memory.** The automaton kind is chosen by size: a DFA (fastest, but one transition table
-//! row per state) for small sets, a contiguous NFA (compact, still fast) beyond
-//! [`DFA_MAX_PATTERN_BYTES`]. Input size is bounded by the limits in [`super::limits`].
+//! **Memory.** A DFA (fastest, one transition-table row per state) for small sets, a contiguous
+//! NFA (compact) beyond [`DFA_MAX_PATTERN_BYTES`]; sizes are bounded by [`super::limits`]. For a
+//! 10k-entry dictionary the DFA needs about 30 MB and the contiguous NFA about 2 MB; scanning a
+//! whole text, the DFA was roughly 1.5x faster, but behind the word-start gate the automaton runs
+//! for a few bytes at a few percent of word starts, so the compact NFA costs nothing measurable.
 
 use super::limits;
 use super::RuleIdx;
 use crate::normalize::{normalize, normalize_lowercase};
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind, StartKind};
 use std::collections::HashSet;
 use std::ops::Range;
 
 /// Above this many pattern bytes a DFA's transition table grows past a few MiB and stops
-/// paying for itself; see the `rules` benchmark.
+/// paying for itself.
 pub(crate) const DFA_MAX_PATTERN_BYTES: usize = 16 * 1024;
 
 /// One literal as a rule wrote it.
@@ -40,59 +48,185 @@ pub(crate) struct LiteralSpec {
     pub case_insensitive: bool,
 }
 
-#[derive(Debug)]
-struct Entry {
-    rule: RuleIdx,
-    word_start: bool,
-    word_end: bool,
+/// What a literal hit must satisfy beyond the automaton match.
+#[derive(Debug, Clone)]
+pub(crate) struct LiteralCheck {
+    pub rule: RuleIdx,
+    pub word_start: bool,
+    pub word_end: bool,
     /// Set for case-sensitive patterns in a case-insensitive automaton: the bytes a hit must equal.
-    exact: Option<Box<str>>,
+    pub exact: Option<Box<str>>,
 }
 
-#[derive(Debug)]
-struct Automaton {
-    ac: AhoCorasick,
-    entries: Vec<Entry>,
+impl LiteralCheck {
+    /// Whether the automaton hit `range` in `hay` is a finding.
+    #[inline]
+    pub(crate) fn accepts(&self, hay: &str, range: Range<usize>) -> bool {
+        let glued = (self.word_start && word_char_before(hay, range.start))
+            || (self.word_end && word_char_after(hay, range.end));
+        !glued
+            && self
+                .exact
+                .as_deref()
+                .is_none_or(|x| hay.get(range) == Some(x))
+    }
 }
 
-/// All literal rules, compiled.
-#[derive(Debug, Default)]
-pub(crate) struct LiteralMatcher {
-    main: Option<Automaton>,
-    unicode_ci: Option<Automaton>,
+/// A literal after normalization, ready for an automaton.
+#[derive(Debug, Clone)]
+pub(crate) struct Prepared {
+    pub rule: RuleIdx,
+    pub text: String,
+    pub case_insensitive: bool,
 }
 
-/// Why the literal automaton could not be built.
+impl Prepared {
+    pub(crate) fn starts_with_word_char(&self) -> bool {
+        self.text.chars().next().is_some_and(is_word_char)
+    }
+
+    pub(crate) fn check(&self, automaton_ci: bool) -> LiteralCheck {
+        LiteralCheck {
+            rule: self.rule,
+            word_start: self.starts_with_word_char(),
+            word_end: self.text.chars().next_back().is_some_and(is_word_char),
+            exact: (automaton_ci && !self.case_insensitive)
+                .then(|| self.text.clone().into_boxed_str()),
+        }
+    }
+}
+
+/// Normalizes and de-duplicates literals; returns (ASCII-foldable, non-ASCII case-insensitive).
+pub(crate) fn prepare(specs: &[LiteralSpec]) -> (Vec<Prepared>, Vec<Prepared>) {
+    let mut plain = Vec::new();
+    let mut unicode = Vec::new();
+    let mut seen = HashSet::new();
+    for spec in specs {
+        let normalized = normalize(&spec.text);
+        let unicode_ci = spec.case_insensitive && !normalized.as_str().is_ascii();
+        let mut text = if unicode_ci {
+            normalize_lowercase(&spec.text).as_str().to_owned()
+        } else {
+            normalized.as_str().to_owned()
+        };
+        if spec.case_insensitive {
+            text.make_ascii_lowercase();
+        }
+        if text.is_empty() || !seen.insert((spec.rule, spec.case_insensitive, text.clone())) {
+            continue;
+        }
+        let p = Prepared {
+            rule: spec.rule,
+            text,
+            case_insensitive: spec.case_insensitive,
+        };
+        if unicode_ci {
+            unicode.push(p);
+        } else {
+            plain.push(p);
+        }
+    }
+    (plain, unicode)
+}
+
+/// Why a literal automaton could not be built.
 #[derive(Debug)]
 pub(crate) enum LiteralBuildError {
     TooBig(String),
     Automaton(aho_corasick::BuildError),
 }
 
-impl LiteralMatcher {
-    pub(crate) fn build(specs: &[LiteralSpec]) -> Result<Self, LiteralBuildError> {
-        let mut main = Vec::new();
-        let mut unicode = Vec::new();
-        let mut seen = HashSet::new();
-        for spec in specs {
-            if spec.case_insensitive && !spec.text.is_ascii() {
-                let text = normalize_lowercase(&spec.text).as_str().to_owned();
-                if seen.insert((spec.rule, true, text.clone())) {
-                    unicode.push((spec.rule, text, true));
-                }
-            } else {
-                let mut text = normalize(&spec.text).as_str().to_owned();
-                if spec.case_insensitive {
-                    text.make_ascii_lowercase();
-                }
-                if seen.insert((spec.rule, spec.case_insensitive, text.clone())) {
-                    main.push((spec.rule, text, spec.case_insensitive));
+/// Builds an Aho-Corasick automaton over `patterns` (standard match semantics, so overlapping
+/// search works), bounded in size.
+pub(crate) fn build_automaton<'a>(
+    patterns: impl Iterator<Item = &'a [u8]> + Clone,
+    case_insensitive: bool,
+    start: StartKind,
+) -> Result<AhoCorasick, LiteralBuildError> {
+    let total: usize = patterns.clone().map(<[u8]>::len).sum();
+    if total > limits::MAX_LITERAL_BYTES {
+        return Err(LiteralBuildError::TooBig(format!(
+            "literal patterns total {total} bytes, over the limit of {} bytes",
+            limits::MAX_LITERAL_BYTES
+        )));
+    }
+    let kind = if total <= DFA_MAX_PATTERN_BYTES {
+        AhoCorasickKind::DFA
+    } else {
+        AhoCorasickKind::ContiguousNFA
+    };
+    let ac = AhoCorasick::builder()
+        .match_kind(MatchKind::Standard)
+        .start_kind(start)
+        .ascii_case_insensitive(case_insensitive)
+        .kind(Some(kind))
+        .build(patterns)
+        .map_err(LiteralBuildError::Automaton)?;
+    if ac.memory_usage() > limits::MAX_AUTOMATON_BYTES {
+        return Err(LiteralBuildError::TooBig(format!(
+            "the literal automaton needs {} MiB, over the limit of {} MiB",
+            ac.memory_usage() >> 20,
+            limits::MAX_AUTOMATON_BYTES >> 20
+        )));
+    }
+    Ok(ac)
+}
+
+/// An unanchored automaton with the checks of its patterns.
+#[derive(Debug)]
+struct Unanchored {
+    ac: AhoCorasick,
+    checks: Vec<LiteralCheck>,
+}
+
+impl Unanchored {
+    fn build(patterns: &[Prepared]) -> Result<Option<Self>, LiteralBuildError> {
+        if patterns.is_empty() {
+            return Ok(None);
+        }
+        let ci = patterns.iter().any(|p| p.case_insensitive);
+        let ac = build_automaton(
+            patterns.iter().map(|p| p.text.as_bytes()),
+            ci,
+            StartKind::Unanchored,
+        )?;
+        let checks = patterns.iter().map(|p| p.check(ci)).collect();
+        Ok(Some(Self { ac, checks }))
+    }
+
+    fn scan(
+        &self,
+        hay: &str,
+        keep: impl Fn(RuleIdx) -> bool,
+        out: &mut Vec<(RuleIdx, Range<usize>)>,
+    ) {
+        for m in self.ac.find_overlapping_iter(hay) {
+            if let Some(c) = self.checks.get(m.pattern().as_usize()) {
+                if keep(c.rule) && c.accepts(hay, m.range()) {
+                    out.push((c.rule, m.range()));
                 }
             }
         }
+    }
+}
+
+/// The literals that are not searched at word starts.
+#[derive(Debug, Default)]
+pub(crate) struct LiteralMatcher {
+    anywhere: Option<Unanchored>,
+    unicode_ci: Option<Unanchored>,
+}
+
+impl LiteralMatcher {
+    /// `anywhere`: literals that start with a non-word character; `unicode`: non-ASCII
+    /// case-insensitive literals (matched on lowercased text).
+    pub(crate) fn build(
+        anywhere: &[Prepared],
+        unicode: &[Prepared],
+    ) -> Result<Self, LiteralBuildError> {
         Ok(Self {
-            main: Automaton::build(main)?,
-            unicode_ci: Automaton::build(unicode)?,
+            anywhere: Unanchored::build(anywhere)?,
+            unicode_ci: Unanchored::build(unicode)?,
         })
     }
 
@@ -101,12 +235,11 @@ impl LiteralMatcher {
         self.unicode_ci.is_some()
     }
 
-    /// Bytes held by the automata.
     pub(crate) fn memory_usage(&self) -> usize {
-        [&self.main, &self.unicode_ci]
+        [&self.anywhere, &self.unicode_ci]
             .into_iter()
             .flatten()
-            .map(|a| a.ac.memory_usage() + a.entries.len() * std::mem::size_of::<Entry>())
+            .map(|a| a.ac.memory_usage())
             .sum()
     }
 
@@ -117,7 +250,7 @@ impl LiteralMatcher {
         keep: impl Fn(RuleIdx) -> bool,
         out: &mut Vec<(RuleIdx, Range<usize>)>,
     ) {
-        if let Some(a) = &self.main {
+        if let Some(a) = &self.anywhere {
             a.scan(normalized, keep, out);
         }
     }
@@ -131,74 +264,6 @@ impl LiteralMatcher {
     ) {
         if let Some(a) = &self.unicode_ci {
             a.scan(lowercased, keep, out);
-        }
-    }
-}
-
-impl Automaton {
-    fn build(patterns: Vec<(RuleIdx, String, bool)>) -> Result<Option<Self>, LiteralBuildError> {
-        if patterns.is_empty() {
-            return Ok(None);
-        }
-        let total: usize = patterns.iter().map(|(_, p, _)| p.len()).sum();
-        if total > limits::MAX_LITERAL_BYTES {
-            return Err(LiteralBuildError::TooBig(format!(
-                "literal patterns total {total} bytes, over the limit of {} bytes",
-                limits::MAX_LITERAL_BYTES
-            )));
-        }
-        let any_ci = patterns.iter().any(|(_, _, ci)| *ci);
-        let all_ci = patterns.iter().all(|(_, _, ci)| *ci);
-        let kind = if total <= DFA_MAX_PATTERN_BYTES {
-            AhoCorasickKind::DFA
-        } else {
-            AhoCorasickKind::ContiguousNFA
-        };
-        let ac = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .ascii_case_insensitive(any_ci)
-            .kind(Some(kind))
-            .build(patterns.iter().map(|(_, p, _)| p))
-            .map_err(LiteralBuildError::Automaton)?;
-        if ac.memory_usage() > limits::MAX_AUTOMATON_BYTES {
-            return Err(LiteralBuildError::TooBig(format!(
-                "the literal automaton needs {} MiB, over the limit of {} MiB",
-                ac.memory_usage() >> 20,
-                limits::MAX_AUTOMATON_BYTES >> 20
-            )));
-        }
-        let entries = patterns
-            .into_iter()
-            .map(|(rule, text, ci)| Entry {
-                rule,
-                word_start: text.chars().next().is_some_and(is_word_char),
-                word_end: text.chars().next_back().is_some_and(is_word_char),
-                exact: (!ci && !all_ci).then(|| text.into_boxed_str()),
-            })
-            .collect();
-        Ok(Some(Self { ac, entries }))
-    }
-
-    fn scan(
-        &self,
-        hay: &str,
-        keep: impl Fn(RuleIdx) -> bool,
-        out: &mut Vec<(RuleIdx, Range<usize>)>,
-    ) {
-        for m in self.ac.find_overlapping_iter(hay) {
-            let Some(e) = self.entries.get(m.pattern().as_usize()) else {
-                continue;
-            };
-            if !keep(e.rule)
-                || (e.word_start && word_char_before(hay, m.start()))
-                || (e.word_end && word_char_after(hay, m.end()))
-                || e.exact
-                    .as_deref()
-                    .is_some_and(|x| hay.get(m.range()) != Some(x))
-            {
-                continue;
-            }
-            out.push((e.rule, m.range()));
         }
     }
 }
@@ -234,80 +299,65 @@ fn word_char_after(hay: &str, at: usize) -> bool {
 mod tests {
     use super::*;
 
-    fn build(specs: &[(u32, &str, bool)]) -> LiteralMatcher {
-        let specs: Vec<LiteralSpec> = specs
-            .iter()
-            .map(|&(rule, text, ci)| LiteralSpec {
-                rule: RuleIdx(rule),
-                text: text.into(),
-                case_insensitive: ci,
-            })
-            .collect();
-        LiteralMatcher::build(&specs).unwrap()
-    }
-
-    fn hits(m: &LiteralMatcher, text: &str) -> Vec<(u32, String)> {
-        let mut out = Vec::new();
-        m.scan(text, |_| true, &mut out);
-        out.sort_by_key(|(r, range)| (range.start, r.0));
-        out.into_iter()
-            .map(|(r, range)| (r.0, text[range].to_owned()))
-            .collect()
-    }
-
-    fn pairs(v: &[(u32, &str)]) -> Vec<(u32, String)> {
-        v.iter().map(|&(r, s)| (r, s.to_owned())).collect()
+    fn spec(rule: u32, text: &str, ci: bool) -> LiteralSpec {
+        LiteralSpec {
+            rule: RuleIdx(rule),
+            text: text.into(),
+            case_insensitive: ci,
+        }
     }
 
     #[test]
-    fn word_boundaries() {
-        let m = build(&[(0, "Acme", false), (1, "@acme.com", true)]);
-        assert_eq!(
-            hits(&m, "Acme Corp (Acme)"),
-            pairs(&[(0, "Acme"), (0, "Acme")])
-        );
-        assert!(hits(&m, "Acmeister BigAcme Acme_1 Acme2").is_empty());
-        assert_eq!(hits(&m, "bob@ACME.COM"), pairs(&[(1, "@ACME.COM")]));
-    }
-
-    #[test]
-    fn mixed_case_sensitivity_confirms_exact_bytes() {
-        let m = build(&[(0, "Orion", false), (1, "privileged", true)]);
-        assert_eq!(
-            hits(&m, "orion Orion PRIVILEGED"),
-            pairs(&[(0, "Orion"), (1, "PRIVILEGED")])
-        );
-    }
-
-    #[test]
-    fn same_text_in_two_rules_reports_both() {
-        let m = build(&[(0, "Orion", true), (1, "orion", true)]);
-        assert_eq!(
-            hits(&m, "Project Orion"),
-            pairs(&[(0, "Orion"), (1, "Orion")])
-        );
-    }
-
-    #[test]
-    fn overlapping_patterns_are_all_reported() {
-        let m = build(&[
-            (0, "Acme Corp", true),
-            (0, "Corp Holdings", true),
-            (0, "Acme", true),
+    fn prepare_normalizes_folds_and_splits() {
+        let (plain, unicode) = prepare(&[
+            spec(0, "ＡＣＭＥ", true),
+            spec(0, "acme", true),
+            spec(1, "Privilégié", true),
+            spec(2, "Müller", false),
         ]);
-        assert_eq!(
-            hits(&m, "Acme Corp Holdings"),
-            pairs(&[(0, "Acme"), (0, "Acme Corp"), (0, "Corp Holdings")])
-        );
+        let texts: Vec<&str> = plain.iter().map(|p| p.text.as_str()).collect();
+        assert_eq!(texts, ["acme", "Müller"]);
+        assert_eq!(unicode.len(), 1);
+        assert_eq!(unicode[0].text, "privilégié");
     }
 
     #[test]
-    fn unicode_case_insensitive_uses_lowercase_view() {
-        let m = build(&[(0, "Privilégié", true)]);
-        assert!(m.has_unicode_ci());
-        let text = normalize_lowercase("DOCUMENT PRIVILÉGIÉ");
+    fn checks_enforce_word_boundaries_and_exact_case() {
+        let p = Prepared {
+            rule: RuleIdx(0),
+            text: "Acme".into(),
+            case_insensitive: false,
+        };
+        let c = p.check(true);
+        let hay = "Acme acme Acmeister xAcme (Acme)";
+        let hits: Vec<usize> = [0, 5, 10, 21, 27]
+            .into_iter()
+            .filter(|&s| c.accepts(hay, s..s + 4))
+            .collect();
+        assert_eq!(hits, [0, 27]);
+        let punct = Prepared {
+            rule: RuleIdx(0),
+            text: "@acme.com".into(),
+            case_insensitive: true,
+        };
+        assert!(punct.check(true).accepts("bob@acme.com", 3..12));
+    }
+
+    #[test]
+    fn unanchored_matcher_finds_overlaps_and_unicode_case() {
+        let (plain, unicode) = prepare(&[
+            spec(0, "@acme.com", true),
+            spec(1, "@acme", true),
+            spec(2, "privilégié", true),
+        ]);
+        let m = LiteralMatcher::build(&plain, &unicode).unwrap();
         let mut out = Vec::new();
-        m.scan_lowercase(text.as_str(), |_| true, &mut out);
+        m.scan("x@ACME.COM", |_| true, &mut out);
+        assert_eq!(out, [(RuleIdx(1), 1..6), (RuleIdx(0), 1..10)]);
+        assert!(m.has_unicode_ci());
+        out.clear();
+        let lower = normalize_lowercase("DOCUMENT PRIVILÉGIÉ");
+        m.scan_lowercase(lower.as_str(), |_| true, &mut out);
         assert_eq!(out.len(), 1);
     }
 }

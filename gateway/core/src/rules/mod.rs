@@ -9,9 +9,10 @@
 //! 2. [`build`]: checks every rule and compiles all of them together. Every mistake in every file
 //!    is reported at once as [`RuleErrors`], each with `file:line:column` and a hint.
 //!
-//! The compiled [`RuleSet`] only searches: one Aho-Corasick automaton holds every literal of
-//! every literal rule, one multi-pattern regex holds every regex, a hash map holds every field
-//! name. Build it off the hot path, share it behind an `Arc`, swap it atomically on reload.
+//! The compiled [`RuleSet`] only searches: one Aho-Corasick automaton holds the literals of all
+//! literal rules, the regexes are compiled once and grouped by where they can match, a hash map
+//! holds every field name ([`engine`] explains the search). Build it off the hot path, share it
+//! behind an `Arc`, swap it atomically on reload.
 //!
 //! ```
 //! use sovgate_core::rules::{compile, RuleSource};
@@ -36,14 +37,30 @@
 //! ```
 //!
 //! Matching runs on [`normalize`](crate::normalize)d text (NFKC, invisible characters removed,
-//! look-alikes folded) and reports ranges in the original text. See [`literal`] for word-boundary
-//! and case semantics, [`pattern`] for how regexes are combined, [`validate`] for checksums.
+//! look-alikes folded) and reports ranges in the original text.
+//!
+//! Semantics a rule author can rely on:
+//! - **Literals match on word boundaries** where they start or end with a word character: the
+//!   matter name `Acme` matches "Acme Corp" and "(Acme)", never "Acmeister" or "BigAcme".
+//!   `case_insensitive` folds case (ASCII in the automaton, other letters through a lowercased
+//!   view of non-ASCII text).
+//! - **Every rule finds what its own pattern finds**: a match of one rule never hides a match of
+//!   another on the same words; overlapping matches of one rule merge into one finding.
+//! - **Regexes** use `regex-automata` syntax; look-around and backreferences fall back to
+//!   `fancy-regex` with a backtrack limit, and hitting the limit is a [`LimitHit`] (block).
+//! - **Validators** ([`Validator`]): a regex match that fails `validate` is no finding.
+//!
+//! How the search stays fast (gated word starts and character runs instead of a full automaton
+//! pass per rule) is described in the `engine` and `gate` modules.
 
 mod build;
+mod check;
 mod embedded;
+mod engine;
 mod error;
 mod examples;
 mod file;
+mod gate;
 mod glob;
 mod limits;
 mod literal;
@@ -151,8 +168,7 @@ impl std::error::Error for LimitHit {}
 pub struct RuleSet {
     rules: Vec<Rule>,
     fields: glob::FieldMatcher,
-    literals: literal::LiteralMatcher,
-    regexes: pattern::RegexMatcher,
+    engine: engine::Engine,
     examples: Vec<examples::Example>,
     /// Whether any literal or regex rule covers requests / responses.
     scans: [bool; 2],
@@ -163,7 +179,7 @@ impl std::fmt::Debug for RuleSet {
         f.debug_struct("RuleSet")
             .field("rules", &self.rules.len())
             .field("examples", &self.examples.len())
-            .field("literal_memory", &self.literals.memory_usage())
+            .field("literal_memory", &self.engine.memory_usage())
             .finish_non_exhaustive()
     }
 }

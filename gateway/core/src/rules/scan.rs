@@ -32,18 +32,16 @@ impl RuleSet {
         let keep = |r: RuleIdx| self.covers(r, dir);
         let norm = normalize(text);
         let mut found: Vec<(RuleIdx, Range<usize>)> = Vec::new();
-        self.literals.scan(norm.as_str(), keep, &mut found);
-        self.regexes.scan(norm.as_str(), keep, &mut found)?;
+        self.engine.scan(norm.as_str(), keep, &mut found)?;
         if !norm.is_identity() {
             for (_, range) in &mut found {
                 *range = norm.original_range(range.clone());
             }
         }
-        if self.literals.has_unicode_ci() && !text.is_ascii() {
+        if self.engine.has_unicode_ci() && !text.is_ascii() {
             let lower = normalize_lowercase(text);
             let first = found.len();
-            self.literals
-                .scan_lowercase(lower.as_str(), keep, &mut found);
+            self.engine.scan_lowercase(lower.as_str(), keep, &mut found);
             for (_, range) in &mut found[first..] {
                 *range = lower.original_range(range.clone());
             }
