@@ -7,6 +7,7 @@ mod support;
 mod body_sizes;
 mod cli;
 mod leaks;
+mod pools;
 mod refusals;
 mod reload;
 mod response;

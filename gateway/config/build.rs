@@ -443,7 +443,46 @@ fn pool(c: &mut Collector<'_>, p: &PoolFile) -> Option<Pool> {
         balance,
         endpoints,
         models: p.models.clone(),
+        tuning: tuning(c, p),
     })
+}
+
+fn tuning(c: &mut Collector<'_>, p: &PoolFile) -> PoolTuning {
+    let mut t = PoolTuning::default();
+    if let Some(path) = &p.health_path {
+        if path.get_ref().starts_with('/') {
+            t.health_path = Some(path.get_ref().clone());
+        } else {
+            c.at(path.span().start, "health_path must start with `/`", None);
+        }
+    }
+    if let Some(ms) = &p.health_interval_ms {
+        t.health_interval = Duration::from_millis(*ms.get_ref());
+    }
+    for (value, slot, key) in [
+        (&p.rise, &mut t.rise, "rise"),
+        (&p.fall, &mut t.fall, "fall"),
+    ] {
+        if let Some(v) = value {
+            if *v.get_ref() == 0 {
+                c.at(v.span().start, format!("{key} must be at least 1"), None);
+            } else {
+                *slot = *v.get_ref();
+            }
+        }
+    }
+    if let Some(f) = &p.max_load_factor {
+        if f.get_ref().is_finite() && *f.get_ref() >= 1.0 {
+            t.max_load_factor = *f.get_ref();
+        } else {
+            c.at(
+                f.span().start,
+                "max_load_factor must be a number of at least 1.0",
+                Some("1.25 lets an endpoint take a quarter more than its share"),
+            );
+        }
+    }
+    t
 }
 
 /// Splits `http(s)://host[:port][/base]`.

@@ -133,6 +133,16 @@ pub struct PoolFile {
     pub endpoints: S<Vec<String>>,
     #[serde(default)]
     pub models: Vec<String>,
+    /// Active health check path (default `/health`, falling back to `/v1/models` on 404).
+    pub health_path: Option<S<String>>,
+    /// Milliseconds between active checks; 0 turns them off (default 1000).
+    pub health_interval_ms: Option<S<u64>>,
+    /// Good probes in a row that bring an endpoint back (default 2).
+    pub rise: Option<S<u32>>,
+    /// Bad probes in a row that take an endpoint out (default 2).
+    pub fall: Option<S<u32>>,
+    /// Bounded load for `prefix_affinity` (default 1.25, at least 1).
+    pub max_load_factor: Option<S<f64>>,
 }
 
 fn default_api() -> S<String> {

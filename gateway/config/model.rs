@@ -163,6 +163,35 @@ pub struct Pool {
     pub balance: Balance,
     pub endpoints: Vec<Upstream>,
     pub models: Vec<String>,
+    pub tuning: PoolTuning,
+}
+
+/// How a pool checks and weighs its endpoints. Every field has a default, so a pool table
+/// names only what it changes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PoolTuning {
+    /// Probed path; `None` probes `/health`, then `/v1/models` when `/health` answers 404.
+    pub health_path: Option<String>,
+    /// Time between active checks (and `/metrics` scrapes); zero turns active checks off.
+    pub health_interval: Duration,
+    /// Consecutive good probes that bring a down endpoint back.
+    pub rise: u32,
+    /// Consecutive bad probes that take an up endpoint out.
+    pub fall: u32,
+    /// `prefix_affinity` skips an endpoint busier than this × (average outstanding + 1).
+    pub max_load_factor: f64,
+}
+
+impl Default for PoolTuning {
+    fn default() -> Self {
+        PoolTuning {
+            health_path: None,
+            health_interval: Duration::from_millis(1000),
+            rise: 2,
+            fall: 2,
+            max_load_factor: 1.25,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]

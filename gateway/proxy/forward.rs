@@ -59,12 +59,13 @@ pub async fn to_pool(
     pool: &Arc<PoolState>,
     parts: &http::request::Parts,
     path_and_query: &str,
+    affinity: Option<u64>,
     body: Bytes,
 ) -> Result<(Response<Incoming>, Lease), GatewayError> {
     let mut tried = Vec::new();
     let mut last: Option<GatewayError> = None;
     for attempt in 0..MAX_ATTEMPTS {
-        let Some(lease) = pool.pick(&tried) else {
+        let Some(lease) = pool.pick_with(affinity, &tried) else {
             break;
         };
         tried.push(lease.index);

@@ -240,7 +240,9 @@ async fn pipeline(
                     http::HeaderValue::from_static("2023-06-01"),
                 );
             }
-            let (resp, lease) = forward::to_pool(state, &lease_pool, &parts, &path, out).await?;
+            let key = super::balance::affinity_for(&lease_pool, &out);
+            let (resp, lease) =
+                forward::to_pool(state, &lease_pool, &parts, &path, key, out).await?;
             relay(state, ctx, rec, resp, Some(lease), "local", &plan).await
         }
         Route::External { provider } => {

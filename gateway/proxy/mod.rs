@@ -8,12 +8,14 @@
 
 mod admin;
 mod auth;
+pub mod balance;
 mod body;
 mod forward;
 mod framing;
 mod handler;
+pub mod health;
 mod models;
-mod pool;
+pub mod pool;
 mod relay;
 mod server;
 mod state;

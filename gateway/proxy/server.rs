@@ -3,6 +3,7 @@
 use super::admin;
 use super::framing::Sniffed;
 use super::handler::handle;
+use super::health;
 use super::state::State;
 use super::ConnInfo;
 use hyper::service::service_fn;
@@ -67,6 +68,12 @@ pub async fn start(state: Arc<State>) -> anyhow::Result<Running> {
             Arc::clone(&state),
             stop_rx.clone(),
         )));
+    }
+    for pool in &state.pools {
+        let client = state.client.clone();
+        if let Some(t) = health::spawn(Arc::clone(pool), client, stop_rx.clone()) {
+            tasks.push(t);
+        }
     }
     Ok(Running {
         reverse: bound[0],
