@@ -214,11 +214,9 @@ async fn openai_chat_email_stays_local_pseudonymized() {
         assert!(body.contains("⟦EMAIL_1⟧"), "{body}");
         assert!(!body.contains("jane.doe@example.com"), "{body}");
     }
-    // Whether the answer gets the address back is the response path's business (another
-    // module); this test only requires that the SDK got a normal answer from the local pool.
+    // The model only saw the placeholder; the SDK user reads the real address, streamed or not.
     for answer in [text(&out, "/plain/content"), text(&out, "/stream/content")] {
-        assert!(answer.starts_with("[local] Draft a reply to "), "{answer}");
-        eprintln!("SDK answer to the email prompt: {answer}");
+        assert_eq!(answer, "[local] Draft a reply to jane.doe@example.com about the renewal.");
     }
 }
 
