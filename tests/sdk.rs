@@ -216,7 +216,10 @@ async fn openai_chat_email_stays_local_pseudonymized() {
     }
     // The model only saw the placeholder; the SDK user reads the real address, streamed or not.
     for answer in [text(&out, "/plain/content"), text(&out, "/stream/content")] {
-        assert_eq!(answer, "[local] Draft a reply to jane.doe@example.com about the renewal.");
+        assert_eq!(
+            answer,
+            "[local] Draft a reply to jane.doe@example.com about the renewal."
+        );
     }
 }
 
