@@ -36,34 +36,42 @@ impl Glob {
     }
 
     pub fn matches(&self, text: &str) -> bool {
-        let t = text.as_bytes();
-        let p = &self.pattern;
-        let eq = |a: u8, b: u8| {
-            if self.case_insensitive {
-                a == b.to_ascii_lowercase()
-            } else {
-                a == b
-            }
-        };
-        let (mut pi, mut ti) = (0usize, 0usize);
-        let mut star: Option<(usize, usize)> = None;
-        while ti < t.len() {
-            if pi < p.len() && p[pi] == b'*' {
-                star = Some((pi, ti));
-                pi += 1;
-            } else if pi < p.len() && (p[pi] == b'?' || eq(p[pi], t[ti])) {
-                pi += 1;
-                ti += 1;
-            } else if let Some((sp, st)) = star {
-                pi = sp + 1;
-                ti = st + 1;
-                star = Some((sp, st + 1));
-            } else {
-                return false;
-            }
+        if self.case_insensitive {
+            let lower = text.to_ascii_lowercase();
+            wildcard(&self.pattern, lower.as_bytes(), b'*', b'?')
+        } else {
+            wildcard(&self.pattern, text.as_bytes(), b'*', b'?')
         }
-        p[pi..].iter().all(|&b| b == b'*')
     }
+}
+
+/// Classic iterative wildcard matching over any symbol type (bytes for ASCII, chars otherwise):
+/// on a mismatch only the most recent `*` is retried, so the cost stays near-linear and a
+/// hostile pattern cannot blow up. Shared by model globs here and field globs in the rules.
+pub(crate) fn wildcard<T: PartialEq + Copy>(g: &[T], k: &[T], star_sym: T, any: T) -> bool {
+    let (mut gi, mut ki) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ki < k.len() {
+        match g.get(gi) {
+            Some(&c) if c == star_sym => {
+                star = Some((gi, ki));
+                gi += 1;
+            }
+            Some(&c) if c == any || c == k[ki] => {
+                gi += 1;
+                ki += 1;
+            }
+            _ => match star {
+                Some((sg, sk)) => {
+                    gi = sg + 1;
+                    ki = sk + 1;
+                    star = Some((sg, sk + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    g[gi..].iter().all(|&c| c == star_sym)
 }
 
 #[cfg(test)]

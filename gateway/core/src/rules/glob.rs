@@ -8,6 +8,7 @@
 //! globs are few and tried one by one.
 
 use super::RuleIdx;
+use crate::glob::wildcard;
 use crate::normalize::normalize;
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -86,34 +87,6 @@ fn glob_match(glob: &str, key: &str) -> bool {
         let k: Vec<char> = key.chars().collect();
         wildcard(&g, &k, '*', '?')
     }
-}
-
-/// Classic iterative wildcard matching: on a mismatch only the most recent `*` is retried, so
-/// the cost stays near-linear for the short names fields have.
-fn wildcard<T: PartialEq + Copy>(g: &[T], k: &[T], star_sym: T, any: T) -> bool {
-    let (mut gi, mut ki) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ki < k.len() {
-        match g.get(gi) {
-            Some(&c) if c == star_sym => {
-                star = Some((gi, ki));
-                gi += 1;
-            }
-            Some(&c) if c == any || c == k[ki] => {
-                gi += 1;
-                ki += 1;
-            }
-            _ => match star {
-                Some((sg, sk)) => {
-                    gi = sg + 1;
-                    ki = sk + 1;
-                    star = Some((sg, sk + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    g[gi..].iter().all(|&c| c == star_sym)
 }
 
 /// All field names and globs of all field rules.
