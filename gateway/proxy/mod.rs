@@ -7,6 +7,7 @@
 //! 64 KiB) cannot do safely. All policy is delegated to `sovgate-core`; this module only moves bytes.
 
 mod admin;
+mod admit;
 mod auth;
 pub mod balance;
 mod body;
