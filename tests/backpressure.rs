@@ -89,9 +89,15 @@ async fn over_the_queue_bound_a_client_gets_503_with_retry_after() {
     assert_eq!(headers["retry-after"], "4");
     assert_eq!(headers["x-sovgate-error"], "pool_saturated");
     let v: Value = serde_json::from_slice(&body).unwrap();
-    assert_eq!(v["error"]["code"], "pool_saturated", "OpenAI error shape: {v}");
+    assert_eq!(
+        v["error"]["code"], "pool_saturated",
+        "OpenAI error shape: {v}"
+    );
     assert!(
-        v["error"]["message"].as_str().unwrap().contains("saturated"),
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("saturated"),
         "{v}"
     );
     assert_eq!(served.await.unwrap().0, 200);
@@ -144,7 +150,10 @@ async fn a_wait_past_the_queue_timeout_gets_503_in_the_anthropic_shape() {
     let v: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(v["type"], "error", "Anthropic error shape: {v}");
     assert_eq!(v["error"]["type"], "overloaded_error");
-    assert!(v["error"]["message"].as_str().unwrap().contains("200 ms"), "{v}");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("200 ms"),
+        "{v}"
+    );
     let (status, _, _) = served.await.unwrap();
     assert_eq!(status, 200);
     assert_eq!(s.calls(), 1);

@@ -315,7 +315,11 @@ async fn a_dead_endpoint_is_out_within_3s_and_back_once_it_recovers() {
             .await;
         assert_eq!(status, 200);
     }
-    assert_eq!(pool.endpoints[1].picks(), picks, "no attempt on a dead endpoint");
+    assert_eq!(
+        pool.endpoints[1].picks(),
+        picks,
+        "no attempt on a dead endpoint"
+    );
 
     // The server comes back on the same address: `rise` good probes bring it back.
     let back = stub::start(

@@ -56,7 +56,12 @@ async fn a_503_moves_the_request_to_another_endpoint_of_the_pool() {
     assert_eq!(h.external.calls(), 0);
     // The 503 ejected `busy`: the next requests skip it.
     for i in 0..4 {
-        assert_eq!(h.post("/v1/chat/completions", chat(&format!("{i}"))).await.0, 200);
+        assert_eq!(
+            h.post("/v1/chat/completions", chat(&format!("{i}")))
+                .await
+                .0,
+            200
+        );
     }
     assert_eq!(s[0].calls(), 1);
     let completions: Vec<Value> = h
@@ -103,7 +108,11 @@ async fn refused_connections_retry_and_a_dead_pool_never_goes_external() {
     assert_eq!(status, 503, "{}", String::from_utf8_lossy(&body));
     assert_eq!(error_code(&body), "pool_unavailable");
     assert_eq!(headers["retry-after"], "1");
-    assert_eq!(h.external.calls(), 0, "a local class was sent to the provider");
+    assert_eq!(
+        h.external.calls(),
+        0,
+        "a local class was sent to the provider"
+    );
     assert_eq!(h.local.calls(), 0);
 }
 
@@ -168,7 +177,10 @@ async fn a_server_dying_mid_answer_is_never_retried_and_never_ends_cleanly() {
     assert_eq!(status, 200);
     let text = String::from_utf8_lossy(&got);
     assert!(text.contains("data: "), "first chunks relayed: {text}");
-    assert!(!text.contains("[DONE]"), "a cut stream ended cleanly: {text}");
+    assert!(
+        !text.contains("[DONE]"),
+        "a cut stream ended cleanly: {text}"
+    );
     assert!(cut, "the client must see the stream abort: {text}");
     assert_eq!(
         (d.calls(), fine.calls()),
@@ -194,7 +206,10 @@ async fn a_server_dying_mid_answer_is_never_retried_and_never_ends_cleanly() {
         .into_iter()
         .filter(|l| l["event"] == "complete" && l["reason"] == "upstream_error")
         .count();
-    assert_eq!(errors, 2, "both cut answers are on record as upstream errors");
+    assert_eq!(
+        errors, 2,
+        "both cut answers are on record as upstream errors"
+    );
 }
 
 #[tokio::test]

@@ -80,11 +80,18 @@ async fn anthropic_sdk_tool_use_against_an_openai_only_pool() {
 
     // What the OpenAI stub received: functions, then the call and a tool message.
     let got = bodies(&h);
-    assert_eq!(got.len(), 5, "call, raw stream, helper stream, two follow-ups");
+    assert_eq!(
+        got.len(),
+        5,
+        "call, raw stream, helper stream, two follow-ups"
+    );
     assert_eq!(sent(&out).len(), 5);
     for (path, body) in &got {
         assert_eq!(path, "/v1/chat/completions");
-        assert_eq!(body["model"], "llama-3.1-70b-instruct");
+        assert_eq!(
+            body["model"], "local-claude",
+            "the model map's name for claude-*"
+        );
         assert_eq!(
             body["tools"],
             json!([{"type": "function", "function": {
@@ -108,7 +115,8 @@ async fn anthropic_sdk_tool_use_against_an_openai_only_pool() {
         (&call["id"], &call["type"], &call["function"]["name"]),
         (&json!(call_id), &json!("function"), &json!("get_weather"))
     );
-    let args: Value = serde_json::from_str(call["function"]["arguments"].as_str().unwrap()).unwrap();
+    let args: Value =
+        serde_json::from_str(call["function"]["arguments"].as_str().unwrap()).unwrap();
     assert_eq!(args, expected_input);
     assert_eq!(
         msgs[2],
@@ -116,8 +124,7 @@ async fn anthropic_sdk_tool_use_against_an_openai_only_pool() {
     );
     let streamed_msgs = got[4].1["messages"].as_array().unwrap();
     assert_eq!(
-        streamed_msgs[2]["tool_call_id"],
-        out["helper"]["id"],
+        streamed_msgs[2]["tool_call_id"], out["helper"]["id"],
         "the streamed call's id came back"
     );
 }
@@ -147,7 +154,10 @@ async fn openai_sdk_tool_calls_against_an_anthropic_pool() {
     assert_eq!(got.len(), 4, "call, streamed call, two follow-ups");
     for (path, body) in &got {
         assert_eq!(path, "/v1/messages");
-        assert_eq!(body["model"], "local-claude");
+        assert_eq!(
+            body["model"], "llama-3.1-70b-instruct",
+            "the model map's name for gpt-4o*"
+        );
         assert_eq!(
             body["tools"],
             json!([{"name": "search_docket", "description": "Searches the court docket.",
@@ -155,7 +165,10 @@ async fn openai_sdk_tool_calls_against_an_anthropic_pool() {
                     "query": {"type": "string"}, "exact": {"type": "boolean"}},
                     "required": ["query"]}}])
         );
-        assert!(body["max_tokens"].as_u64().unwrap() > 0, "Anthropic requires it");
+        assert!(
+            body["max_tokens"].as_u64().unwrap() > 0,
+            "Anthropic requires it"
+        );
     }
     assert_eq!(got[1].1["stream"], true);
     let msgs = got[2].1["messages"].as_array().unwrap();

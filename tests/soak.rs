@@ -133,20 +133,20 @@ async fn soak_20000_requests_with_an_endpoint_killed_midway_loses_none() {
         })
     };
 
+    // No Nagle: small request bodies would otherwise wait on delayed ACKs.
+    let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    connector.set_nodelay(true);
     let client: HttpClient = Client::builder(TokioExecutor::new())
         .pool_max_idle_per_host(CONCURRENCY)
-        .build_http();
+        .build(connector);
     let url = format!("{}/v1/chat/completions", h.url());
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut workers = Vec::new();
     for _ in 0..CONCURRENCY {
         let (client, url, next) = (client.clone(), url.clone(), Arc::clone(&next));
-        let (victim, killed_at, mut late) = (
-            Arc::clone(&victim),
-            Arc::clone(&killed_at),
-            late_rx.clone(),
-        );
+        let (victim, killed_at, mut late) =
+            (Arc::clone(&victim), Arc::clone(&killed_at), late_rx.clone());
         workers.push(tokio::spawn(async move {
             let mut done = Vec::new();
             loop {
@@ -182,13 +182,24 @@ async fn soak_20000_requests_with_an_endpoint_killed_midway_loses_none() {
             _ => None,
         })
         .collect();
-    assert!(lost.is_empty(), "{} lost: {:?}", lost.len(), &lost[..lost.len().min(5)]);
-    let answered = results.iter().filter(|d| d.outcome == Outcome::Answer).count();
+    assert!(
+        lost.is_empty(),
+        "{} lost: {:?}",
+        lost.len(),
+        &lost[..lost.len().min(5)]
+    );
+    let answered = results
+        .iter()
+        .filter(|d| d.outcome == Outcome::Answer)
+        .count();
     let refused = results
         .iter()
         .filter(|d| matches!(d.outcome, Outcome::Refused(_)))
         .count();
-    let aborted = results.iter().filter(|d| d.outcome == Outcome::Aborted).count();
+    let aborted = results
+        .iter()
+        .filter(|d| d.outcome == Outcome::Aborted)
+        .count();
     assert_eq!(answered + refused + aborted, TOTAL);
     eprintln!(
         "soak: {TOTAL} requests in {elapsed:?}: {answered} answered, {refused} refused, \
@@ -202,7 +213,10 @@ async fn soak_20000_requests_with_an_endpoint_killed_midway_loses_none() {
 
     // Out of rotation by 3 s after the kill, and never tried again.
     let (picks_at_3s, up_at_3s) = late_rx.borrow().unwrap();
-    assert!(!up_at_3s, "the dead endpoint was still in rotation 3 s after the kill");
+    assert!(
+        !up_at_3s,
+        "the dead endpoint was still in rotation 3 s after the kill"
+    );
     assert_eq!(
         pool.endpoints[VICTIM].picks(),
         picks_at_3s,
@@ -218,7 +232,11 @@ async fn soak_20000_requests_with_an_endpoint_killed_midway_loses_none() {
         .iter()
         .map(|d| (d.request_id.as_str(), d.index))
         .collect();
-    assert_eq!(ids.len(), TOTAL, "every response carries its own request id");
+    assert_eq!(
+        ids.len(),
+        TOTAL,
+        "every response carries its own request id"
+    );
     let lines = audit_settled(&h, TOTAL).await;
     let mut finals: HashMap<String, usize> = HashMap::new();
     for l in &lines {
@@ -234,7 +252,10 @@ async fn soak_20000_requests_with_an_endpoint_killed_midway_loses_none() {
         }
     }
     assert_eq!(finals.len(), TOTAL, "a request has no final audit record");
-    assert!(finals.values().all(|&n| n == 1), "a request was audited twice");
+    assert!(
+        finals.values().all(|&n| n == 1),
+        "a request was audited twice"
+    );
     assert_eq!(h.external.calls(), 0);
 }
 

@@ -164,7 +164,11 @@ mod tests {
         let started = std::time::Instant::now();
         assert_eq!(waiter.await.unwrap(), Err(Refused::TimedOut));
         assert!(started.elapsed() < Duration::from_secs(2));
-        assert_eq!(p.queued.load(Ordering::Relaxed), 0, "the place was given back");
+        assert_eq!(
+            p.queued.load(Ordering::Relaxed),
+            0,
+            "the place was given back"
+        );
         let e = Refused::TimedOut.error(&p).unwrap();
         assert_eq!((e.status().as_u16(), e.code()), (503, "pool_saturated"));
     }

@@ -1,8 +1,8 @@
 //! Anthropic Messages API answers, streaming with Anthropic's named events.
 
 use super::body::{self, sse_event, Body, Ctx};
-use super::tools;
 use super::text::{all_text, last_user_message, tokens};
+use super::tools;
 use http::{Response, StatusCode};
 use serde_json::{json, Value};
 

@@ -1,8 +1,8 @@
 //! OpenAI-shaped answers: chat completions, completions, embeddings, responses, models.
 
 use super::body::{self, sse_data, sse_event, Body, Ctx};
-use super::tools;
 use super::text::{last_user_message, prompt, responses_input, tokens};
+use super::tools;
 use bytes::Bytes;
 use http::{Response, StatusCode};
 use serde_json::{json, Value};

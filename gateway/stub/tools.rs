@@ -43,7 +43,11 @@ pub(super) fn openai_call(req: &Value) -> Option<Call> {
         t.pointer("/function/name").and_then(Value::as_str)
     })?;
     let schema = tool.pointer("/function/parameters");
-    call(tool.pointer("/function/name")?, schema, last_user_message(req))
+    call(
+        tool.pointer("/function/name")?,
+        schema,
+        last_user_message(req),
+    )
 }
 
 /// Whether the stub calls a tool for this Anthropic messages request, and which.
@@ -262,7 +266,9 @@ mod tests {
             json!({"city": "Paris next week", "days": 3, "metric": true})
         );
         assert_eq!(
-            openai_call(&weather_openai(user.clone(), None)).unwrap().name,
+            openai_call(&weather_openai(user.clone(), None))
+                .unwrap()
+                .name,
             "other",
             "no choice: the first tool"
         );
@@ -283,7 +289,10 @@ mod tests {
             "properties": {"q": {"type": "string"}}}}]);
         let ask = json!({"tools": tools, "messages": [{"role": "user", "content": "find it"}]});
         let c = anthropic_call(&ask).unwrap();
-        assert_eq!((c.name.as_str(), c.arguments.as_str()), ("lookup", r#"{"q":"find it"}"#));
+        assert_eq!(
+            (c.name.as_str(), c.arguments.as_str()),
+            ("lookup", r#"{"q":"find it"}"#)
+        );
         let mut none = ask.clone();
         none["tool_choice"] = json!({"type": "none"});
         assert!(anthropic_call(&none).is_none());
