@@ -49,7 +49,7 @@ struct Done {
 type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
 
 async fn one(client: &HttpClient, url: &str, index: usize) -> Done {
-    let stream = index % STREAM_EVERY == 0;
+    let stream = index.is_multiple_of(STREAM_EVERY);
     let body = serde_json::json!({"model": "gpt-4o", "stream": stream,
         "messages": [{"role": "user", "content": format!("soak request {index}")}]});
     let req = http::Request::post(url)
