@@ -55,7 +55,12 @@ async fn a_saturated_pool_queues_and_serves_as_places_free() {
     stop.store(true, Ordering::Relaxed);
     let (busiest, longest) = watcher.await.unwrap();
     assert_eq!(statuses, vec![200; 6], "every queued request was served");
-    assert_eq!(calls(&s), vec![3, 3]);
+    let c = calls(&s);
+    assert_eq!(c.iter().sum::<usize>(), 6);
+    assert!(
+        c.iter().all(|&n| n >= 2),
+        "both endpoints took turns: {c:?}"
+    );
     assert_eq!(busiest, 1, "max_inflight held");
     assert!(longest >= 2, "requests waited in the queue: {longest}");
     assert_eq!(h.gw.state.pools[0].queued(), 0);
@@ -64,7 +69,7 @@ async fn a_saturated_pool_queues_and_serves_as_places_free() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_the_queue_bound_a_client_gets_503_with_retry_after() {
-    let s = stub_with("gpu0", 600, None).await;
+    let s = stub_with("gpu0", 1000, None).await;
     let h = gateway(
         "round_robin",
         "max_inflight = 1\nqueue_size = 1\nqueue_timeout_ms = 4000",
