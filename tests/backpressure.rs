@@ -89,6 +89,12 @@ async fn over_the_queue_bound_a_client_gets_503_with_retry_after() {
     while h.gw.state.pools[0].queued() == 0 {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+    let (_, metrics) = get(&format!("{}/metrics", h.admin_url())).await;
+    let metrics = String::from_utf8_lossy(&metrics);
+    assert!(
+        metrics.contains("sovgate_pool_queued{pool=\"gpu\"} 1\n"),
+        "{metrics}"
+    );
     let (status, headers, body) = send(2).await.unwrap();
     assert_eq!(status, 503, "{}", String::from_utf8_lossy(&body));
     assert_eq!(headers["retry-after"], "4");

@@ -78,6 +78,11 @@ pub(crate) fn describe_metrics(m: &Metrics) {
         "Endpoints in rotation per local pool",
     );
     m.describe(
+        "sovgate_pool_queued",
+        MetricKind::Gauge,
+        "Requests waiting for a free endpoint (every endpoint at max_inflight) per local pool",
+    );
+    m.describe(
         "sovgate_rules_reload_total",
         MetricKind::Counter,
         "Rule reloads by outcome",
