@@ -4,6 +4,7 @@
 
 mod support;
 
+mod backpressure;
 mod body_sizes;
 mod cli;
 mod leaks;
@@ -11,6 +12,9 @@ mod pools;
 mod refusals;
 mod reload;
 mod response;
+mod retries;
 mod sdk;
+mod sdk_tools;
+mod soak;
 mod tls;
 mod transparency;

@@ -43,7 +43,7 @@ pool = "gpu"
 path = "audit.jsonl"
 "#;
 
-async fn stub_with(name: &str, delay_ms: u64, fail_status: Option<u16>) -> StubHandle {
+pub(crate) async fn stub_with(name: &str, delay_ms: u64, fail_status: Option<u16>) -> StubHandle {
     let cfg = StubConfig {
         name: name.into(),
         delay_ms,
@@ -55,7 +55,7 @@ async fn stub_with(name: &str, delay_ms: u64, fail_status: Option<u16>) -> StubH
         .unwrap()
 }
 
-async fn three(delay_ms: u64) -> Vec<StubHandle> {
+pub(crate) async fn three(delay_ms: u64) -> Vec<StubHandle> {
     let mut v = Vec::new();
     for i in 0..3 {
         v.push(stub_with(&format!("gpu{i}"), delay_ms, None).await);
@@ -64,11 +64,14 @@ async fn three(delay_ms: u64) -> Vec<StubHandle> {
 }
 
 /// A gateway whose pool `gpu` holds `endpoints`.
-async fn gateway(balance: &str, extra: &str, endpoints: &[&StubHandle]) -> Harness {
-    let list: Vec<String> = endpoints
-        .iter()
-        .map(|s| format!("\"{}\"", s.url()))
-        .collect();
+pub(crate) async fn gateway(balance: &str, extra: &str, endpoints: &[&StubHandle]) -> Harness {
+    let urls: Vec<String> = endpoints.iter().map(|s| s.url()).collect();
+    gateway_urls(balance, extra, &urls).await
+}
+
+/// A gateway whose pool `gpu` holds these endpoint URLs (some may be dead ports).
+pub(crate) async fn gateway_urls(balance: &str, extra: &str, urls: &[String]) -> Harness {
+    let list: Vec<String> = urls.iter().map(|u| format!("\"{u}\"")).collect();
     let text = POOL_CONFIG
         .replace("{ENDPOINTS}", &list.join(", "))
         .replace("{BALANCE}", balance)
@@ -91,7 +94,7 @@ fn conversation(system: &str, turns: usize) -> String {
 }
 
 /// Sends all bodies at once; returns every status.
-async fn concurrent(h: &Harness, bodies: Vec<String>) -> Vec<u16> {
+pub(crate) async fn concurrent(h: &Harness, bodies: Vec<String>) -> Vec<u16> {
     let url = format!("{}/v1/chat/completions", h.url());
     let tasks: Vec<_> = bodies
         .into_iter()
@@ -107,7 +110,7 @@ async fn concurrent(h: &Harness, bodies: Vec<String>) -> Vec<u16> {
     statuses
 }
 
-fn calls(stubs: &[StubHandle]) -> Vec<usize> {
+pub(crate) fn calls(stubs: &[StubHandle]) -> Vec<usize> {
     stubs.iter().map(StubHandle::calls).collect()
 }
 
@@ -188,7 +191,7 @@ async fn prefix_affinity_bounds_the_load_of_a_hot_conversation() {
 }
 
 /// Waits (up to 3 s after `since`) until endpoint `i` of the first pool is out of rotation.
-async fn out_of_rotation_within_3s(h: &Harness, i: usize, since: Instant) -> bool {
+pub(crate) async fn out_of_rotation_within_3s(h: &Harness, i: usize, since: Instant) -> bool {
     let pool = &h.gw.state.pools[0];
     while since.elapsed() < Duration::from_secs(3) {
         if !pool.endpoints[i].is_up() {
@@ -290,4 +293,58 @@ async fn a_pool_with_every_endpoint_down_is_not_ready() {
     assert_eq!(status, 503);
     assert_eq!(headers["x-sovgate-error"], "pool_unavailable");
     assert_eq!(s[0].calls() + s[1].calls(), 0);
+}
+
+#[tokio::test]
+async fn a_dead_endpoint_is_out_within_3s_and_back_once_it_recovers() {
+    let mut s = three(0).await;
+    let h = gateway("round_robin", "", &[&s[0], &s[1], &s[2]]).await;
+    let pool = &h.gw.state.pools[0];
+    let addr = s[1].addr();
+    let dead = s.remove(1);
+    let killed = Instant::now();
+    dead.shutdown().await;
+    assert!(
+        out_of_rotation_within_3s(&h, 1, killed).await,
+        "active checks did not take the dead endpoint out within 3 s"
+    );
+    let picks = pool.endpoints[1].picks();
+    for i in 0..20 {
+        let (status, _, _) = h
+            .post("/v1/chat/completions", chat(&format!("down {i}")))
+            .await;
+        assert_eq!(status, 200);
+    }
+    assert_eq!(
+        pool.endpoints[1].picks(),
+        picks,
+        "no attempt on a dead endpoint"
+    );
+
+    // The server comes back on the same address: `rise` good probes bring it back.
+    let back = stub::start(
+        StubConfig {
+            name: "back".into(),
+            ..StubConfig::default()
+        },
+        addr,
+    )
+    .await
+    .unwrap();
+    let revived = Instant::now();
+    while !pool.endpoints[1].is_up() {
+        assert!(
+            revived.elapsed() < Duration::from_secs(5),
+            "a recovered endpoint stayed out of rotation"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for i in 0..30 {
+        let (status, _, _) = h
+            .post("/v1/chat/completions", chat(&format!("up {i}")))
+            .await;
+        assert_eq!(status, 200);
+    }
+    assert_eq!(back.calls(), 10, "round robin gives it its third again");
+    assert_eq!(h.gw.state.pools[0].healthy(), 3);
 }

@@ -93,7 +93,7 @@ async fn run(mut cmd: Command, hint: &'static str) -> Ran {
 
 /// Runs `tests/python/<script> <args>` against the harness's gateway and returns the JSON object
 /// it printed last.
-async fn sdk(h: &Harness, script: &str, args: &[&str]) -> Value {
+pub(crate) async fn sdk(h: &Harness, script: &str, args: &[&str]) -> Value {
     let dir = repo().join("tests/python");
     let mut cmd = Command::new(python());
     cmd.arg(dir.join(script)).args(args).current_dir(&dir);
@@ -124,7 +124,7 @@ async fn sdk(h: &Harness, script: &str, args: &[&str]) -> Value {
 }
 
 /// The request bodies exactly as the SDK sent them (the scripts record them with an httpx hook).
-fn sent(out: &Value) -> Vec<Vec<u8>> {
+pub(crate) fn sent(out: &Value) -> Vec<Vec<u8>> {
     out["sent"]
         .as_array()
         .unwrap()
@@ -133,7 +133,7 @@ fn sent(out: &Value) -> Vec<Vec<u8>> {
         .collect()
 }
 
-fn text<'a>(v: &'a Value, pointer: &str) -> &'a str {
+pub(crate) fn text<'a>(v: &'a Value, pointer: &str) -> &'a str {
     v.pointer(pointer)
         .and_then(Value::as_str)
         .unwrap_or_else(|| panic!("no string at {pointer} in {v}"))

@@ -482,7 +482,32 @@ fn tuning(c: &mut Collector<'_>, p: &PoolFile) -> PoolTuning {
             );
         }
     }
+    backpressure(c, p, &mut t);
     t
+}
+
+/// `max_inflight`, `queue_size`, `queue_timeout_ms`, `retry_budget_ms` (extensions).
+fn backpressure(c: &mut Collector<'_>, p: &PoolFile, t: &mut PoolTuning) {
+    if let Some(n) = &p.max_inflight {
+        if *n.get_ref() == 0 {
+            c.at(
+                n.span().start,
+                "max_inflight must be at least 1",
+                Some("omit it for no per-endpoint cap"),
+            );
+        } else {
+            t.max_inflight = Some(*n.get_ref());
+        }
+    }
+    if let Some(n) = &p.queue_size {
+        t.queue_size = *n.get_ref();
+    }
+    if let Some(ms) = &p.queue_timeout_ms {
+        t.queue_timeout = Duration::from_millis(*ms.get_ref());
+    }
+    if let Some(ms) = &p.retry_budget_ms {
+        t.retry_budget = Duration::from_millis(*ms.get_ref());
+    }
 }
 
 /// Splits `http(s)://host[:port][/base]`.

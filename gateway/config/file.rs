@@ -143,6 +143,14 @@ pub struct PoolFile {
     pub fall: Option<S<u32>>,
     /// Bounded load for `prefix_affinity` (default 1.25, at least 1).
     pub max_load_factor: Option<S<f64>>,
+    /// Most requests one endpoint serves at once (default: no cap).
+    pub max_inflight: Option<S<u32>>,
+    /// Requests that may wait while every endpoint is at `max_inflight` (default 64).
+    pub queue_size: Option<S<u32>>,
+    /// Longest wait in that queue before a 503 (default 5000).
+    pub queue_timeout_ms: Option<S<u64>>,
+    /// No retry starts later than this after the first attempt (default 5000).
+    pub retry_budget_ms: Option<S<u64>>,
 }
 
 fn default_api() -> S<String> {

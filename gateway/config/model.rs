@@ -180,6 +180,14 @@ pub struct PoolTuning {
     pub fall: u32,
     /// `prefix_affinity` skips an endpoint busier than this × (average outstanding + 1).
     pub max_load_factor: f64,
+    /// Most requests one endpoint serves at once; `None`: no cap (and so no queue).
+    pub max_inflight: Option<u32>,
+    /// Requests that may wait while every endpoint is at `max_inflight`; more get a 503.
+    pub queue_size: u32,
+    /// Longest wait in that queue before a 503 with `Retry-After`.
+    pub queue_timeout: Duration,
+    /// Retries (connect failures, 503) start only this soon after the first attempt.
+    pub retry_budget: Duration,
 }
 
 impl Default for PoolTuning {
@@ -190,6 +198,10 @@ impl Default for PoolTuning {
             rise: 2,
             fall: 2,
             max_load_factor: 1.25,
+            max_inflight: None,
+            queue_size: 64,
+            queue_timeout: Duration::from_millis(5000),
+            retry_budget: Duration::from_millis(5000),
         }
     }
 }

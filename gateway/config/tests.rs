@@ -133,3 +133,27 @@ fn sizes() {
     )
     .is_err());
 }
+
+#[test]
+fn pool_backpressure_keys() {
+    let pool = |extra: &str| {
+        format!("[[pools]]\nname = \"p\"\nendpoints = [\"http://127.0.0.1:1\"]\n{extra}\n")
+    };
+    let c = build(
+        "t.toml",
+        &pool("max_inflight = 4\nqueue_size = 10\nqueue_timeout_ms = 250\nretry_budget_ms = 900"),
+        Path::new("."),
+    )
+    .unwrap();
+    let t = &c.pools[0].tuning;
+    assert_eq!(t.max_inflight, Some(4));
+    assert_eq!(t.queue_size, 10);
+    assert_eq!(t.queue_timeout, std::time::Duration::from_millis(250));
+    assert_eq!(t.retry_budget, std::time::Duration::from_millis(900));
+    let d = build("t.toml", &pool(""), Path::new(".")).unwrap();
+    assert_eq!(d.pools[0].tuning.max_inflight, None, "no cap unless asked");
+    let errs = build("t.toml", &pool("max_inflight = 0"), Path::new(".")).unwrap_err();
+    let e = &errs.errors()[0];
+    assert_eq!((e.line(), e.column()), (4, 16), "{e}");
+    assert!(e.message().contains("max_inflight"), "{e}");
+}

@@ -38,6 +38,11 @@ pub fn handle<B>(state: &State, req: Request<B>) -> Response<ProxyBody> {
                     &[("pool", &p.config.name)],
                     p.healthy() as f64,
                 );
+                state.metrics.set_gauge(
+                    "sovgate_pool_queued",
+                    &[("pool", &p.config.name)],
+                    p.queued() as f64,
+                );
             }
             (
                 StatusCode::OK,

@@ -2,9 +2,12 @@
 //!
 //! Retries happen only before anything reached the client (the response head has not been
 //! relayed yet), only within the same local pool, and only for failures that say the endpoint
-//! never started on the request: a refused connection or a 503. A class kept local is never
-//! retried against an external provider.
+//! never started on the request: a refused connection or a 503. At most two retries, and none
+//! that would start later than the pool's `retry_budget` after the first attempt. A class kept
+//! local is never retried against an external provider: this module only ever picks from the
+//! pool it was given.
 
+use super::admit;
 use super::pool::{Lease, PoolState};
 use super::state::State;
 use super::upstream::{build_request, Outgoing};
@@ -14,6 +17,7 @@ use http::{Request, Response};
 use http_body_util::Full;
 use hyper::body::Incoming;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// At most this many endpoints are tried for one request.
 const MAX_ATTEMPTS: usize = 3;
@@ -53,7 +57,8 @@ fn upstream_error(target: &str, e: &hyper_util::client::legacy::Error) -> Gatewa
     }
 }
 
-/// Sends to a pool, trying other endpoints on connect failures and 503s.
+/// Sends to a pool, trying other endpoints on connect failures and 503s. A pool whose
+/// endpoints are all at `max_inflight` makes the request wait in its queue ([`admit`]).
 pub async fn to_pool(
     state: &State,
     pool: &Arc<PoolState>,
@@ -62,11 +67,21 @@ pub async fn to_pool(
     affinity: Option<u64>,
     body: Bytes,
 ) -> Result<(Response<Incoming>, Lease), GatewayError> {
+    let started = Instant::now();
+    let budget = pool.config.tuning.retry_budget;
     let mut tried = Vec::new();
     let mut last: Option<GatewayError> = None;
     for attempt in 0..MAX_ATTEMPTS {
-        let Some(lease) = pool.pick_with(affinity, &tried) else {
+        // A retry is only worth it while the client still waits for a first byte it can use.
+        if attempt > 0 && started.elapsed() >= budget {
             break;
+        }
+        let lease = match admit::lease(pool, affinity, &tried).await {
+            Ok(l) => l,
+            Err(refused) => match refused.error(pool) {
+                Some(e) => return Err(e),
+                None => break,
+            },
         };
         tried.push(lease.index);
         let req = build_request(Outgoing {
@@ -77,12 +92,9 @@ pub async fn to_pool(
             credential: None,
             body: body.clone(),
         })?;
+        let retry_left = attempt + 1 < MAX_ATTEMPTS && pool.endpoints.len() > tried.len();
         match send(state, req).await {
-            Ok(resp)
-                if resp.status().as_u16() == 503
-                    && attempt + 1 < MAX_ATTEMPTS
-                    && pool.endpoints.len() > tried.len() =>
-            {
+            Ok(resp) if resp.status().as_u16() == 503 && retry_left => {
                 lease.eject();
                 last = Some(GatewayError::unavailable(
                     "pool_unavailable",

@@ -243,6 +243,10 @@ async fn pipeline(
             let key = super::balance::affinity_for(&lease_pool, &out);
             let (resp, lease) =
                 forward::to_pool(state, &lease_pool, &parts, &path, key, out).await?;
+            // The completion record names the endpoint that answered (after any retries).
+            if let Some(d) = rec.destination.as_mut() {
+                d.endpoint = lease.upstream().url();
+            }
             relay(state, ctx, rec, resp, Some(lease), "local", &plan).await
         }
         Route::External { provider } => {

@@ -7,6 +7,7 @@
 //! 64 KiB) cannot do safely. All policy is delegated to `sovgate-core`; this module only moves bytes.
 
 mod admin;
+mod admit;
 mod auth;
 pub mod balance;
 mod body;
@@ -75,6 +76,11 @@ pub(crate) fn describe_metrics(m: &Metrics) {
         "sovgate_pool_endpoints_healthy",
         MetricKind::Gauge,
         "Endpoints in rotation per local pool",
+    );
+    m.describe(
+        "sovgate_pool_queued",
+        MetricKind::Gauge,
+        "Requests waiting for a free endpoint (every endpoint at max_inflight) per local pool",
     );
     m.describe(
         "sovgate_rules_reload_total",

@@ -11,13 +11,16 @@
 //! - active health: [`super::health`] probes each endpoint and flips `up` after `rise` good or
 //!   `fall` bad probes in a row;
 //! - a latency EWMA (for `p2c`), fed by every finished lease;
-//! - the scraped queue depth (for `queue_aware`), written by the health task.
+//! - the scraped queue depth (for `queue_aware`), written by the health task;
+//! - backpressure: with `max_inflight` set, an endpoint at its cap is no candidate, and requests
+//!   that find every endpoint full wait in a bounded queue ([`super::admit`]) until a lease ends.
 
 use super::balance::{self, Ring};
 use crate::config::{Pool, Upstream};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::Notify;
 
 /// How long an endpoint stays out of rotation after a connect failure or a 5xx.
 const EJECT_FOR: Duration = Duration::from_secs(2);
@@ -41,12 +44,20 @@ pub struct EndpointState {
     pub(super) ewma_us: AtomicU64,
     /// Scraped load: waiting requests × 1000 + KV cache use in thousandths, or [`NO_QUEUE`].
     pub(super) queue: AtomicU64,
+    /// Attempts sent here (retries included), for operators and for tests that must prove an
+    /// endpoint got no traffic: a dead server cannot record the requests it never received.
+    picks: AtomicU64,
 }
 
 impl EndpointState {
     /// Whether the active health checks consider the endpoint up.
     pub fn is_up(&self) -> bool {
         self.up.load(Ordering::Relaxed)
+    }
+
+    /// Attempts the balancer sent to this endpoint so far.
+    pub fn picks(&self) -> u64 {
+        self.picks.load(Ordering::Relaxed)
     }
 
     /// Requests leased to this endpoint and not finished.
@@ -96,6 +107,12 @@ pub struct PoolState {
     pub(super) total_outstanding: AtomicUsize,
     pub(super) ring: Ring,
     epoch: Instant,
+    /// Per-endpoint `max_inflight`, `usize::MAX` without one.
+    cap: usize,
+    /// Requests waiting in the backpressure queue.
+    pub(super) queued: AtomicUsize,
+    /// Woken whenever a lease ends while requests are queued.
+    pub(super) freed: Notify,
 }
 
 /// Holds one request's place on an endpoint: the outstanding count is released, and the
@@ -117,6 +134,9 @@ impl Drop for Lease {
             }
             e.outstanding.fetch_sub(1, Ordering::Relaxed);
             self.pool.total_outstanding.fetch_sub(1, Ordering::Relaxed);
+            if self.pool.queued.load(Ordering::Relaxed) > 0 {
+                self.pool.freed.notify_waiters();
+            }
         }
     }
 }
@@ -155,9 +175,14 @@ impl PoolState {
                 up: AtomicBool::new(true),
                 ewma_us: AtomicU64::new(0),
                 queue: AtomicU64::new(NO_QUEUE),
+                picks: AtomicU64::new(0),
             })
             .collect();
         let ring = Ring::new(&config.endpoints);
+        let cap = config
+            .tuning
+            .max_inflight
+            .map_or(usize::MAX, |n| n as usize);
         Arc::new(PoolState {
             config,
             endpoints,
@@ -166,6 +191,9 @@ impl PoolState {
             total_outstanding: AtomicUsize::new(0),
             ring,
             epoch: Instant::now(),
+            cap,
+            queued: AtomicUsize::new(0),
+            freed: Notify::new(),
         })
     }
 
@@ -180,18 +208,42 @@ impl PoolState {
         }
     }
 
-    /// In rotation (up, not ejected) and not already tried by this request.
+    /// In rotation (up, not ejected), not already tried by this request, and below its cap.
     pub(super) fn available(&self, i: usize, now: u64, exclude: &[usize]) -> bool {
+        self.in_rotation(i, now, exclude) && self.endpoints[i].outstanding() < self.cap
+    }
+
+    fn in_rotation(&self, i: usize, now: u64, exclude: &[usize]) -> bool {
         let e = &self.endpoints[i];
         !exclude.contains(&i) && e.is_up() && e.ejected_until_ms.load(Ordering::Relaxed) <= now
     }
 
-    /// Number of endpoints currently in rotation.
+    /// Number of endpoints currently in rotation (busy or not).
     pub fn healthy(&self) -> usize {
         let now = self.now_ms();
         (0..self.endpoints.len())
-            .filter(|&i| self.available(i, now, &[]))
+            .filter(|&i| self.in_rotation(i, now, &[]))
             .count()
+    }
+
+    /// Whether an endpoint not in `exclude` is in rotation, so a request that found none free
+    /// is worth queueing.
+    pub(super) fn could_serve(&self, exclude: &[usize]) -> bool {
+        let now = self.now_ms();
+        (0..self.endpoints.len()).any(|i| self.in_rotation(i, now, exclude))
+    }
+
+    /// Requests waiting in the backpressure queue right now.
+    pub fn queued(&self) -> usize {
+        self.queued.load(Ordering::Relaxed)
+    }
+
+    /// Requests that may wait for a free endpoint at once (none without a cap).
+    pub(super) fn queue_bound(&self) -> usize {
+        match self.config.tuning.max_inflight {
+            Some(_) => self.config.tuning.queue_size as usize,
+            None => 0,
+        }
     }
 
     /// Picks an endpoint not in `exclude`, per the pool's strategy.
@@ -202,10 +254,8 @@ impl PoolState {
     /// Like [`pick`](PoolState::pick), with the request's affinity key (see
     /// [`super::balance::affinity_key`]); strategies other than `prefix_affinity` ignore it.
     pub fn pick_with(self: &Arc<Self>, key: Option<u64>, exclude: &[usize]) -> Option<Lease> {
-        let chosen = balance::choose(self, key, exclude)?;
-        self.endpoints[chosen]
-            .outstanding
-            .fetch_add(1, Ordering::Relaxed);
+        let chosen = self.reserve(key, exclude)?;
+        self.endpoints[chosen].picks.fetch_add(1, Ordering::Relaxed);
         self.total_outstanding.fetch_add(1, Ordering::Relaxed);
         Some(Lease {
             pool: Arc::clone(self),
@@ -213,6 +263,32 @@ impl PoolState {
             started: Instant::now(),
             no_sample: AtomicBool::new(false),
         })
+    }
+
+    /// Chooses an endpoint and counts the request on it. With a cap, the count is raised only
+    /// while below it, so racing requests cannot push an endpoint past `max_inflight`; one that
+    /// lost the race chooses again (a bounded number of times: each lost race means another
+    /// request took the place, so the pool is as busy as the cap allows).
+    fn reserve(&self, key: Option<u64>, exclude: &[usize]) -> Option<usize> {
+        if self.cap == usize::MAX {
+            let chosen = balance::choose(self, key, exclude)?;
+            self.endpoints[chosen]
+                .outstanding
+                .fetch_add(1, Ordering::Relaxed);
+            return Some(chosen);
+        }
+        for _ in 0..=self.endpoints.len() {
+            let chosen = balance::choose(self, key, exclude)?;
+            let raised = self.endpoints[chosen].outstanding.fetch_update(
+                Ordering::AcqRel,
+                Ordering::Acquire,
+                |n| (n < self.cap).then_some(n + 1),
+            );
+            if raised.is_ok() {
+                return Some(chosen);
+            }
+        }
+        None
     }
 }
 
@@ -224,6 +300,16 @@ pub(super) mod tests {
     use sovgate_core::api::Family;
 
     pub(crate) fn pool(balance: Balance, n: usize) -> Arc<PoolState> {
+        pool_with(balance, n, |_| {})
+    }
+
+    pub(crate) fn pool_with(
+        balance: Balance,
+        n: usize,
+        tune: impl FnOnce(&mut PoolTuning),
+    ) -> Arc<PoolState> {
+        let mut tuning = PoolTuning::default();
+        tune(&mut tuning);
         PoolState::new(Pool {
             name: "p".into(),
             family: Family::OpenAi,
@@ -233,7 +319,7 @@ pub(super) mod tests {
                 .map(|i| parse_upstream(&format!("http://127.0.0.1:{}", 9000 + i)).unwrap())
                 .collect(),
             models: vec![],
-            tuning: PoolTuning::default(),
+            tuning,
         })
     }
 
@@ -299,5 +385,17 @@ pub(super) mod tests {
         assert!((0..9).all(|_| p.pick(&[]).unwrap().index != 1));
         p.endpoints[1].set_up(true);
         assert!((0..3).any(|_| p.pick(&[]).unwrap().index == 1));
+    }
+
+    #[test]
+    fn an_endpoint_at_max_inflight_is_no_candidate() {
+        let p = pool_with(Balance::RoundRobin, 2, |t| t.max_inflight = Some(2));
+        let held: Vec<Lease> = (0..4).map(|_| p.pick(&[]).unwrap()).collect();
+        assert!(p.pick(&[]).is_none(), "both endpoints at 2");
+        assert_eq!(p.healthy(), 2, "full is not unhealthy");
+        assert!(p.could_serve(&[]));
+        assert_eq!((p.endpoints[0].picks(), p.endpoints[1].picks()), (2, 2));
+        drop(held);
+        assert!(p.pick(&[]).is_some());
     }
 }

@@ -2,11 +2,15 @@
 
 use super::body::{self, sse_event, Body, Ctx};
 use super::text::{all_text, last_user_message, tokens};
+use super::tools;
 use http::{Response, StatusCode};
 use serde_json::{json, Value};
 
 pub(super) fn messages(ctx: Ctx, req: &Value) -> Response<Body> {
-    let input = last_user_message(req);
+    if let Some(call) = tools::anthropic_call(req) {
+        return tools::anthropic_answer(ctx, req, &call);
+    }
+    let input = tools::anthropic_tool_result(req).unwrap_or_else(|| last_user_message(req));
     let text = ctx.reply(&input);
     let model = ctx.model(req);
     let id = format!("msg_{}_{}", ctx.name(), ctx.next_id());

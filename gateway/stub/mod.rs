@@ -22,7 +22,9 @@
 //! `/openai/deployments/{deployment}/{chat/completions,completions,embeddings}`,
 //! `/v1beta/models/{model}:generateContent` and `:streamGenerateContent`; `GET /v1/models`,
 //! `/health`, `/metrics` (vLLM's `vllm:num_requests_running` / `vllm:num_requests_waiting`).
-//! Errors come in the shape of the API that was called.
+//! Errors come in the shape of the API that was called. Offered `tools`, chat completions and
+//! messages call one (see `tools.rs` for exactly which, with which arguments), and answer from
+//! the tool's result on the next turn.
 //!
 //! Probes (`GET /health`, `GET /metrics`) are counted apart, not recorded: balancers poll them
 //! at will, which would make "exactly N calls" assertions racy, and they carry no content.
@@ -37,6 +39,7 @@ mod openai;
 mod record;
 mod route;
 mod text;
+mod tools;
 
 #[cfg(test)]
 mod tests;

@@ -2,14 +2,15 @@
 
 use super::body::{self, sse_data, sse_event, Body, Ctx};
 use super::text::{last_user_message, prompt, responses_input, tokens};
+use super::tools;
 use bytes::Bytes;
 use http::{Response, StatusCode};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-const DONE: &[u8] = b"data: [DONE]\n\n";
+pub(super) const DONE: &[u8] = b"data: [DONE]\n\n";
 
-fn now() -> u64 {
+pub(super) fn now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
@@ -19,7 +20,7 @@ fn is_stream(req: &Value) -> bool {
     req.get("stream").and_then(Value::as_bool) == Some(true)
 }
 
-fn usage(prompt_tokens: u64, completion_tokens: u64) -> Value {
+pub(super) fn usage(prompt_tokens: u64, completion_tokens: u64) -> Value {
     json!({
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion_tokens,
@@ -28,7 +29,10 @@ fn usage(prompt_tokens: u64, completion_tokens: u64) -> Value {
 }
 
 pub(super) fn chat(ctx: Ctx, req: &Value) -> Response<Body> {
-    let input = last_user_message(req);
+    if let Some(call) = tools::openai_call(req) {
+        return tools::openai_answer(ctx, req, &call);
+    }
+    let input = tools::openai_tool_result(req).unwrap_or_else(|| last_user_message(req));
     let text = ctx.reply(&input);
     let model = ctx.model(req);
     let id = format!("chatcmpl-{}-{}", ctx.name(), ctx.next_id());
@@ -70,7 +74,7 @@ pub(super) fn chat(ctx: Ctx, req: &Value) -> Response<Body> {
     ctx.sse(frames)
 }
 
-fn include_usage(req: &Value) -> bool {
+pub(super) fn include_usage(req: &Value) -> bool {
     req.pointer("/stream_options/include_usage")
         .and_then(Value::as_bool)
         == Some(true)
