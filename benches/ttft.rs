@@ -155,6 +155,8 @@ fn scenarios(stub: &StubHandle, gw: &sovgate::proxy::Running) -> Vec<Scenario> {
 
 /// What one streamed request looked like from the client.
 struct Seen {
+    /// Until the response head arrived.
+    head: Duration,
     ttft: Duration,
     frames: usize,
     /// Frames that carry a piece of the answer's text.
@@ -182,6 +184,7 @@ async fn stream_once(client: &HttpClient, s: &Scenario) -> Seen {
         .request(req.body(Full::new(s.body.clone())).unwrap())
         .await
         .unwrap();
+    let head = start.elapsed();
     assert_eq!(resp.status(), 200, "{}", s.name);
     let mut body = resp.into_body();
     let (mut ttft, mut frames, mut text_frames, mut text) = (None, 0, 0, Vec::new());
@@ -197,6 +200,7 @@ async fn stream_once(client: &HttpClient, s: &Scenario) -> Seen {
         }
     }
     Seen {
+        head,
         ttft: ttft.unwrap_or_else(|| panic!("{}: no answer text in the stream", s.name)),
         frames,
         text_frames,
@@ -252,6 +256,32 @@ async fn coalescing(client: &HttpClient, dir: &std::path::Path) {
     gw.shutdown();
 }
 
+/// Medians over `n` requests of the time to the response head and to the first token: where
+/// the added time is spent (before the upstream answers, or relaying its first chunk).
+async fn split(client: &HttpClient, scenarios: &[Scenario], n: usize) {
+    eprintln!("medians over {n} requests: response head / first token / difference");
+    for s in scenarios {
+        let (mut heads, mut firsts, mut gaps) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..n {
+            let seen = stream_once(client, s).await;
+            heads.push(seen.head);
+            firsts.push(seen.ttft);
+            gaps.push(seen.ttft - seen.head);
+        }
+        let median = |v: &mut Vec<Duration>| {
+            v.sort_unstable();
+            v[v.len() / 2].as_secs_f64() * 1e6
+        };
+        eprintln!(
+            "  {:<30} {:>7.1} µs / {:>7.1} µs / {:>7.1} µs",
+            s.name,
+            median(&mut heads),
+            median(&mut firsts),
+            median(&mut gaps)
+        );
+    }
+}
+
 fn ttft(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -263,8 +293,10 @@ fn ttft(c: &mut Criterion) {
         let g = gateway(&s, dir.path()).await;
         (s, g)
     });
+    let all = scenarios(&upstream, &gw);
+    rt.block_on(split(&client, &all, 500));
     let mut g = c.benchmark_group("ttft");
-    for s in scenarios(&upstream, &gw) {
+    for s in all {
         g.bench_function(s.name, |b| {
             b.iter_custom(|iters| {
                 rt.block_on(async {
