@@ -6,6 +6,7 @@ mod support;
 
 mod body_sizes;
 mod cli;
+mod intercept;
 mod leaks;
 mod pools;
 mod refusals;

@@ -350,7 +350,12 @@ fn provider(
     let hosts: Vec<String> = p
         .hosts
         .iter()
-        .map(|h| h.get_ref().to_ascii_lowercase().trim_end_matches('.').to_owned())
+        .map(|h| {
+            h.get_ref()
+                .to_ascii_lowercase()
+                .trim_end_matches('.')
+                .to_owned()
+        })
         .collect();
     // A host pattern (`*.openai.azure.com`) names no single upstream: the first plain host does.
     let plain_host = hosts.iter().find(|h| !h.contains('*'));

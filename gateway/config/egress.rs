@@ -95,8 +95,12 @@ impl Cidr {
     pub fn contains(&self, ip: IpAddr) -> bool {
         let ip = canonical_ip(ip);
         match (self.addr, ip) {
-            (IpAddr::V4(n), IpAddr::V4(a)) => masked(u32::from(n).into(), u32::from(a).into(), 32, self.prefix),
-            (IpAddr::V6(n), IpAddr::V6(a)) => masked(u128::from(n), u128::from(a), 128, self.prefix),
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                masked(u32::from(n).into(), u32::from(a).into(), 32, self.prefix)
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                masked(u128::from(n), u128::from(a), 128, self.prefix)
+            }
             _ => false,
         }
     }
@@ -139,8 +143,17 @@ pub(super) fn check(c: &mut Collector<'_>, file: &ConfigFile) -> Egress {
         }
     }
     if file.tls.ca_cert.is_some() != file.tls.ca_key.is_some() {
-        let at = file.tls.ca_cert.as_ref().or(file.tls.ca_key.as_ref()).map_or(0, |s| s.span().start);
-        c.at(at, "ca_cert and ca_key go together", Some("set both, or neither"));
+        let at = file
+            .tls
+            .ca_cert
+            .as_ref()
+            .or(file.tls.ca_key.as_ref())
+            .map_or(0, |s| s.span().start);
+        c.at(
+            at,
+            "ca_cert and ca_key go together",
+            Some("set both, or neither"),
+        );
     }
     if let Some(ca) = &file.tls.client_ca {
         if file.tls.server_cert.is_none() {
@@ -222,9 +235,15 @@ mod tests {
         assert!(c.contains("10.1.2.3".parse().unwrap()));
         assert!(c.contains("::ffff:10.1.2.3".parse().unwrap()));
         assert!(!c.contains("11.0.0.1".parse().unwrap()));
-        assert!(Cidr::parse("0.0.0.0/0").unwrap().contains("8.8.8.8".parse().unwrap()));
-        assert!(Cidr::parse("::/0").unwrap().contains("::1".parse().unwrap()));
-        assert!(Cidr::parse("127.0.0.1").unwrap().contains("127.0.0.1".parse().unwrap()));
+        assert!(Cidr::parse("0.0.0.0/0")
+            .unwrap()
+            .contains("8.8.8.8".parse().unwrap()));
+        assert!(Cidr::parse("::/0")
+            .unwrap()
+            .contains("::1".parse().unwrap()));
+        assert!(Cidr::parse("127.0.0.1")
+            .unwrap()
+            .contains("127.0.0.1".parse().unwrap()));
         assert!(Cidr::parse("10.0.0.0/33").is_none());
         assert!(Cidr::parse("nonsense").is_none());
     }

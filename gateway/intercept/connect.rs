@@ -114,7 +114,12 @@ async fn on_request(
     let absolute_http = req.uri().scheme_str() == Some("http");
     if !is_connect && !absolute_http {
         let msg = "this is a forward proxy: send CONNECT host:443, or an absolute http:// URL; base_url clients use the reverse listener".to_owned();
-        return refuse(StatusCode::BAD_REQUEST, &tenant_name, "not_a_proxy_request", msg);
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            &tenant_name,
+            "not_a_proxy_request",
+            msg,
+        );
     }
     let Some((h, port)) = normalize(&host, default_port) else {
         let msg = format!("`{host}` is not a host name or IP address");
@@ -122,9 +127,10 @@ async fn on_request(
     };
     match intercept.hosts.target(&h, port) {
         Some(target) if is_connect => {
-            state
-                .metrics
-                .inc(super::EGRESS, &[("listener", LISTENER), ("decision", "intercept")]);
+            state.metrics.inc(
+                super::EGRESS,
+                &[("listener", LISTENER), ("decision", "intercept")],
+            );
             let on_upgrade = hyper::upgrade::on(req);
             tokio::spawn(async move {
                 match on_upgrade.await {
@@ -202,12 +208,11 @@ async fn tunnel(
 ) -> Response<ProxyBody> {
     let target = format!("{host}:{port}");
     let connect = TcpStream::connect((host, port));
-    let upstream =
-        match tokio::time::timeout(state.config.limits.connect_timeout, connect).await {
-            Ok(Ok(s)) => s,
-            Ok(Err(e)) => return tunnel_failed(state, &conn, tenant, &target, &e.to_string()),
-            Err(_) => return tunnel_failed(state, &conn, tenant, &target, "timed out"),
-        };
+    let upstream = match tokio::time::timeout(state.config.limits.connect_timeout, connect).await {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => return tunnel_failed(state, &conn, tenant, &target, &e.to_string()),
+        Err(_) => return tunnel_failed(state, &conn, tenant, &target, "timed out"),
+    };
     let ev = EgressEvent {
         client: conn.remote,
         listener: LISTENER,

@@ -209,13 +209,28 @@ mod tests {
     #[test]
     fn authorities_normalize() {
         let n = |a| normalize(a, 443);
-        assert_eq!(n("Api.OpenAI.com.:443"), Some(("api.openai.com".into(), 443)));
+        assert_eq!(
+            n("Api.OpenAI.com.:443"),
+            Some(("api.openai.com".into(), 443))
+        );
         assert_eq!(n("api.openai.com"), Some(("api.openai.com".into(), 443)));
-        assert_eq!(n("api.openai.com:8443"), Some(("api.openai.com".into(), 8443)));
+        assert_eq!(
+            n("api.openai.com:8443"),
+            Some(("api.openai.com".into(), 8443))
+        );
         assert_eq!(n("[::ffff:10.0.0.1]:443"), Some(("10.0.0.1".into(), 443)));
         assert_eq!(n("[2001:DB8::1]:443"), Some(("2001:db8::1".into(), 443)));
         assert_eq!(n("2001:db8::1"), Some(("2001:db8::1".into(), 443)));
-        for bad in ["", ":443", "a b:443", "host:0", "host:x", "[::1", "evil.com/x", "a..b"] {
+        for bad in [
+            "",
+            ":443",
+            "a b:443",
+            "host:0",
+            "host:x",
+            "[::1",
+            "evil.com/x",
+            "a..b",
+        ] {
             assert_eq!(n(bad), None, "{bad}");
         }
     }

@@ -181,7 +181,10 @@ impl EgressEvent<'_> {
             407 => "auth_required",
             _ => self.action,
         };
-        state.metrics.inc(EGRESS, &[("listener", self.listener), ("decision", decision)]);
+        state.metrics.inc(
+            EGRESS,
+            &[("listener", self.listener), ("decision", decision)],
+        );
         let mut rec = AuditRecord::new(AuditEvent::Decision, crate::proxy::request_id());
         rec.client = self.client.to_string();
         rec.listener = self.listener.to_owned();

@@ -28,7 +28,11 @@ pub fn verifier(config: &Config) -> anyhow::Result<Option<Arc<dyn ClientCertVeri
             .add(cert)
             .with_context(|| format!("adding a client CA from {}", path.display()))?;
     }
-    anyhow::ensure!(!roots.is_empty(), "{} holds no PEM certificate", path.display());
+    anyhow::ensure!(
+        !roots.is_empty(),
+        "{} holds no PEM certificate",
+        path.display()
+    );
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let inner = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
         .build()

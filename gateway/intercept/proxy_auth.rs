@@ -82,9 +82,18 @@ mod tests {
     #[test]
     fn basic_and_bearer() {
         // "crm:sk-tenant" and "sk-tenant:" in base64.
-        assert_eq!(presented(&headers("Basic Y3JtOnNrLXRlbmFudA==")).unwrap(), "sk-tenant");
-        assert_eq!(presented(&headers("basic c2stdGVuYW50Og==")).unwrap(), "sk-tenant");
-        assert_eq!(presented(&headers("Bearer sk-tenant")).unwrap(), "sk-tenant");
+        assert_eq!(
+            presented(&headers("Basic Y3JtOnNrLXRlbmFudA==")).unwrap(),
+            "sk-tenant"
+        );
+        assert_eq!(
+            presented(&headers("basic c2stdGVuYW50Og==")).unwrap(),
+            "sk-tenant"
+        );
+        assert_eq!(
+            presented(&headers("Bearer sk-tenant")).unwrap(),
+            "sk-tenant"
+        );
         assert!(presented(&headers("Digest x")).is_none());
         assert!(presented(&HeaderMap::new()).is_none());
     }

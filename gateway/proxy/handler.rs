@@ -167,7 +167,14 @@ async fn pipeline(
     ctx.model = report.model.clone().or_else(|| ep.path_model.clone());
 
     let addressed = target.as_ref().and_then(|t| t.provider);
-    let route = choose_route(&config, &tenant, &ep, &report, ctx.model.as_deref(), addressed)?;
+    let route = choose_route(
+        &config,
+        &tenant,
+        &ep,
+        &report,
+        ctx.model.as_deref(),
+        addressed,
+    )?;
     let dest_kind = match route {
         Route::Local { .. } => DestinationKind::Local,
         Route::External { .. } => DestinationKind::External,

@@ -22,12 +22,12 @@ mod state;
 mod upstream;
 
 pub use body::decode;
-pub use server::{start, Running};
-pub use state::State;
 pub(crate) use framing::Sniffed;
 pub(crate) use handler::handle;
 pub(crate) use relay::{full, ProxyBody};
 pub(crate) use server::serve_pipeline;
+pub use server::{start, Running};
+pub use state::State;
 
 use crate::metrics::{MetricKind, Metrics};
 use std::net::SocketAddr;

@@ -127,13 +127,16 @@ async fn accept_loop(
                         match tls {
                             Ok(Ok(tls)) => {
                                 let certs = tls.get_ref().1.peer_certificates();
-                                let tenant = crate::intercept::mtls::tenant_of(&state.config, certs);
+                                let tenant =
+                                    crate::intercept::mtls::tenant_of(&state.config, certs);
                                 let base = ConnInfo::accepted(remote, local, "reverse", tenant);
                                 serve_pipeline(&builder, tls, base, state).await
                             }
                             Ok(Err(e)) => {
                                 tracing::debug!(%remote, "TLS handshake failed: {e}");
-                                crate::intercept::handshake(&state, "reverse", "failed", remote, "-");
+                                crate::intercept::handshake(
+                                    &state, "reverse", "failed", remote, "-",
+                                );
                                 return;
                             }
                             Err(_) => return,
@@ -144,11 +147,9 @@ async fn accept_loop(
                         serve_pipeline(&builder, stream, base, state).await
                     }
                 },
-                Kind::Forward => {
-                    crate::intercept::connect::serve(state, stream, remote, local)
-                        .await
-                        .map_err(Into::into)
-                }
+                Kind::Forward => crate::intercept::connect::serve(state, stream, remote, local)
+                    .await
+                    .map_err(Into::into),
                 Kind::Transparent => {
                     crate::intercept::transparent::serve(state, stream, remote, local).await;
                     Ok(())
