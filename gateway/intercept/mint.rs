@@ -148,7 +148,7 @@ impl Minter {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
     use crate::intercept::ca::{generate, KeyAlgorithm};
