@@ -256,3 +256,42 @@ mod tests {
         assert!(t.target("openai.com.evil.example", 443).is_none());
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod provider_tests {
+    use super::*;
+
+    #[test]
+    fn provider_hosts_patterns_and_ip_literals() {
+        let text = r#"
+[[providers]]
+name = "openai"
+api = "openai"
+hosts = ["api.openai.com", "203.0.113.7", "[2001:db8::7]"]
+
+[[providers]]
+name = "azure"
+api = "azure_openai"
+hosts = ["*.openai.azure.com"]
+"#;
+        let config = crate::config::build("t.toml", text, std::path::Path::new(".")).unwrap();
+        let t = HostTable::new(&config);
+        let find = |authority: &str| {
+            let (h, p) = normalize(authority, 443).unwrap();
+            t.target(&h, p).and_then(|t| t.provider)
+        };
+        assert_eq!(find("API.OPENAI.COM.:443"), Some(0));
+        assert_eq!(find("203.0.113.7:443"), Some(0));
+        assert_eq!(find("[::ffff:203.0.113.7]:443"), Some(0), "IPv4-mapped");
+        assert_eq!(find("[2001:DB8:0::7]:443"), Some(0));
+        assert_eq!(find("myres.openai.azure.com"), Some(1));
+        assert_eq!(find("203.0.113.8:443"), None);
+        assert_eq!(
+            find("api.anthropic.com"),
+            None,
+            "built in: intercepted, no provider"
+        );
+        assert!(t.target("api.anthropic.com", 443).is_some());
+    }
+}

@@ -11,17 +11,18 @@ async fn curl_through_the_proxy_clean_goes_external_with_the_provider_key() {
     let proxy = t.proxy_url();
     let ca = t.ca_file.display().to_string();
     for (i, h2) in [false, true].into_iter().enumerate() {
-        let mut args = vec!["-x", &proxy, "--cacert", &ca, "-X", "POST"];
-        args.extend(["-H", "content-type: application/json"]);
-        args.extend([
+        let version = if h2 { "--http2" } else { "--http1.1" };
+        let args = [
+            "-x",
+            &proxy,
+            "--cacert",
+            &ca,
             "-H",
             "authorization: Bearer sk-client-own",
-            "--data-binary",
-            body,
-        ]);
-        args.push(if h2 { "--http2" } else { "--http1.1" });
-        args.push("https://api.openai.com/v1/chat/completions");
-        let (code, answer, tail, err) = curl(&args).await;
+            version,
+        ];
+        let url = "https://api.openai.com/v1/chat/completions";
+        let (code, answer, tail, err) = curl_post(&args, body, url).await;
         assert_eq!(code, Some(0), "curl: {err}");
         assert_eq!(tail, if h2 { "200 2" } else { "200 1.1" }, "{answer}");
         let v: Value = serde_json::from_str(&answer).unwrap();
@@ -198,16 +199,8 @@ async fn absolute_form_plain_http_to_an_llm_host_is_inspected() {
     let t = Icpt::start("").await;
     let proxy = t.proxy_url();
     let body = privileged_chat();
-    let (code, answer, tail, err) = curl(&[
-        "-x",
-        &proxy,
-        "-H",
-        "content-type: application/json",
-        "--data-binary",
-        &body,
-        "http://api.openai.com/v1/chat/completions",
-    ])
-    .await;
+    let url = "http://api.openai.com/v1/chat/completions";
+    let (code, answer, tail, err) = curl_post(&["-x", &proxy], &body, url).await;
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(tail, "200 1.1", "{answer}");
     assert_eq!(t.h.external.calls(), 0);

@@ -41,6 +41,11 @@ impl Icpt {
     }
 
     pub async fn start_in(pki: tempfile::TempDir, extra: &str) -> Icpt {
+        Self::start_from(pki, CONFIG, extra).await
+    }
+
+    /// As [`Icpt::start_in`], from another base config than the harness default.
+    pub async fn start_from(pki: tempfile::TempDir, base: &str, extra: &str) -> Icpt {
         std::env::set_var("SOVGATE_TEST_PROVIDER_KEY", PROVIDER_KEY);
         let ca = sovgate::intercept::ca::generate(
             "Sovgate test interception CA",
@@ -49,8 +54,8 @@ impl Icpt {
         )
         .unwrap();
         let (ca_file, key_file) = sovgate::intercept::ca::write_new(pki.path(), &ca).unwrap();
-        let config = CONFIG
-            .replace(
+        let config =
+            base.replace(
                 "admin = \"127.0.0.1:0\"",
                 "admin = \"127.0.0.1:0\"\nforward = \"127.0.0.1:0\"\ntransparent = \"127.0.0.1:0\"",
             )
@@ -61,8 +66,7 @@ impl Icpt {
                     ca_file.display(),
                     key_file.display()
                 ),
-            )
-            + &extra.replace("{PKI}", &pki.path().display().to_string());
+            ) + &extra.replace("{PKI}", &pki.path().display().to_string());
         let h = Harness::with_config(&config).await;
         Icpt {
             h,
@@ -213,4 +217,22 @@ pub async fn curl(args: &[&str]) -> (Option<i32>, String, String, String) {
     .await;
     let (body, tail) = ran.stdout.rsplit_once('\n').unwrap_or(("", &ran.stdout));
     (ran.code, body.to_owned(), tail.to_owned(), ran.stderr)
+}
+
+/// POSTs `body` as JSON to `url` with curl; `args` say how curl gets there (proxy, `--resolve`,
+/// CA, client certificate).
+pub async fn curl_post(
+    args: &[&str],
+    body: &str,
+    url: &str,
+) -> (Option<i32>, String, String, String) {
+    let mut all = args.to_vec();
+    all.extend([
+        "-H",
+        "content-type: application/json",
+        "--data-binary",
+        body,
+        url,
+    ]);
+    curl(&all).await
 }

@@ -103,32 +103,17 @@ async fn client_certificates_identify_tenants_and_others_fail_the_handshake() {
     let server_ca_file = p("server-ca.pem");
     let body = chat("callout from the CRM");
     let call = |who: Option<&str>| {
-        let mut args: Vec<String> = [
-            "--cacert",
-            &server_ca_file,
-            "-H",
-            "content-type: application/json",
-            "--data-binary",
-            &body,
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+        let mut args = vec!["--cacert".to_owned(), server_ca_file.clone()];
         if let Some(who) = who {
-            args.extend([
-                "--cert".into(),
-                p(&format!("{who}.pem")),
-                "--key".into(),
-                p(&format!("{who}.key")),
-            ]);
+            args.extend(["--cert".into(), p(&format!("{who}.pem"))]);
+            args.extend(["--key".into(), p(&format!("{who}.key"))]);
         }
-        args.push(url.clone());
         args
     };
     for who in ["by-cn", "by-san"] {
         let args = call(Some(who));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let (code, answer, tail, err) = curl(&args).await;
+        let (code, answer, tail, err) = curl_post(&args, &body, &url).await;
         assert_eq!(code, Some(0), "{who}: {err}");
         assert!(tail.starts_with("200"), "{who}: {answer}");
     }
@@ -146,7 +131,7 @@ async fn client_certificates_identify_tenants_and_others_fail_the_handshake() {
     for who in [None, Some("unknown"), Some("stranger")] {
         let args = call(who);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let (code, answer, _, err) = curl(&args).await;
+        let (code, answer, _, err) = curl_post(&args, &body, &url).await;
         assert_ne!(code, Some(0), "{who:?} was admitted: {answer}");
         assert!(answer.is_empty(), "{who:?}: no HTTP answer at all, {err}");
     }

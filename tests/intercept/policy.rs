@@ -140,20 +140,16 @@ async fn proxy_authentication_407_then_accepted() {
     let proxy = t.proxy_url();
     let ca = t.ca_file.display().to_string();
     let body = chat("hello from the crm");
-    let (code, answer, tail, err) = curl(&[
+    let args = [
         "-x",
         &proxy,
         "--proxy-user",
         "crm:sk-sovgate-crm",
         "--cacert",
         &ca,
-        "-H",
-        "content-type: application/json",
-        "--data-binary",
-        &body,
-        "https://api.openai.com/v1/chat/completions",
-    ])
-    .await;
+    ];
+    let url = "https://api.openai.com/v1/chat/completions";
+    let (code, answer, tail, err) = curl_post(&args, &body, url).await;
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(
         tail, "200 2",
@@ -191,5 +187,48 @@ async fn clients_outside_the_allowlist_are_refused() {
             .split(':')
             .next(),
         Some("client_not_allowed")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn untrusted_upstream_certificate_is_refused_and_audited_through_connect() {
+    // The provider sits behind TLS with a certificate from a CA the gateway does not trust.
+    let p = crate::tls::pki();
+    let external = sovgate::stub::start(Default::default(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let front = crate::tls::tls_front(&p, external.addr()).await;
+    let base = CONFIG.replacen(
+        "upstream = \"{EXTERNAL}\"",
+        &format!("upstream = \"https://localhost:{}\"", front.port()),
+        1,
+    );
+    let t = Icpt::start_from(tempfile::tempdir().unwrap(), &base, "").await;
+    let tls = tunnel_tls(t.forward(), "api.openai.com", client_config(&t.ca_pem, &[]))
+        .await
+        .unwrap();
+    let (status, headers, body) = request(
+        tls,
+        "POST",
+        "api.openai.com",
+        "/v1/chat/completions",
+        &chat("hello"),
+    )
+    .await;
+    assert_eq!(status, 502, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(headers["x-sovgate-error"], "upstream_tls");
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert!(v["error"]["message"].is_string(), "OpenAI error shape: {v}");
+    assert_eq!(
+        external.calls(),
+        0,
+        "nothing crossed an unverified connection"
+    );
+    let rec = t.h.audit_lines().into_iter().last().unwrap();
+    assert_eq!(rec["action"], "refuse");
+    assert_eq!(rec["listener"], "forward");
+    assert!(
+        rec["reason"].as_str().unwrap().starts_with("upstream_tls"),
+        "{rec}"
     );
 }

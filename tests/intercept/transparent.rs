@@ -10,18 +10,8 @@ async fn sni_picks_the_certificate_and_the_pipeline_runs() {
     let url = format!("https://api.openai.com:{port}/v1/chat/completions");
     let ca = t.ca_file.display().to_string();
     let body = chat("hello by DNS");
-    let (code, answer, tail, err) = curl(&[
-        "--resolve",
-        &resolve,
-        "--cacert",
-        &ca,
-        "-H",
-        "content-type: application/json",
-        "--data-binary",
-        &body,
-        &url,
-    ])
-    .await;
+    let (code, answer, tail, err) =
+        curl_post(&["--resolve", &resolve, "--cacert", &ca], &body, &url).await;
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(
         tail, "200 2",
@@ -44,18 +34,8 @@ async fn sni_picks_the_certificate_and_the_pipeline_runs() {
 
     // A privileged one over the same listener stays local.
     let body = privileged_chat();
-    let (code, _, tail, err) = curl(&[
-        "--resolve",
-        &resolve,
-        "--cacert",
-        &ca,
-        "-H",
-        "content-type: application/json",
-        "--data-binary",
-        &body,
-        &url,
-    ])
-    .await;
+    let (code, _, tail, err) =
+        curl_post(&["--resolve", &resolve, "--cacert", &ca], &body, &url).await;
     assert_eq!((code, tail.as_str()), (Some(0), "200 2"), "{err}");
     assert_eq!(
         t.h.external.calls(),
