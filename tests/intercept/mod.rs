@@ -6,6 +6,7 @@
 //! record what actually left.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod ca_cli;
 mod forward;
 mod mtls;
 mod policy;
