@@ -20,7 +20,26 @@ pub fn choose_route(
     class: Class,
     model: Option<&str>,
 ) -> Result<Route, Refusal> {
-    let external = addressed_provider(config, family).map(|i| ExternalCandidate {
+    choose_route_to(config, residency, (family, class, model), None)
+}
+
+/// [`choose_route`] for a request sent to a known provider (intercepted by host): that provider
+/// is the external candidate, and only if it speaks the request's API.
+pub fn choose_route_to(
+    config: &Config,
+    residency: Option<&Residency>,
+    (family, class, model): (Family, Class, Option<&str>),
+    addressed: Option<usize>,
+) -> Result<Route, Refusal> {
+    let provider = match addressed {
+        Some(i) => config
+            .providers
+            .get(i)
+            .filter(|p| p.family == family)
+            .map(|_| i),
+        None => addressed_provider(config, family),
+    };
+    let external = provider.map(|i| ExternalCandidate {
         provider: i,
         region: &config.providers[i].region,
     });

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn sovgate(args: &[&str], stdin: Option<&str>) -> Output {
+pub(crate) fn sovgate(args: &[&str], stdin: Option<&str>) -> Output {
     use std::io::Write;
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_sovgate"));
     cmd.args(args).current_dir(env!("CARGO_MANIFEST_DIR"));
@@ -20,7 +20,7 @@ fn sovgate(args: &[&str], stdin: Option<&str>) -> Output {
     child.wait_with_output().unwrap()
 }
 
-fn text(o: &Output) -> String {
+pub(crate) fn text(o: &Output) -> String {
     format!(
         "{}{}",
         String::from_utf8_lossy(&o.stdout),

@@ -21,15 +21,16 @@ use std::time::{Duration, Instant};
 /// A script hung on a socket must not hang the test run.
 const LIMIT: Duration = Duration::from_secs(60);
 
-const VENV_HINT: &str = "the SDK tests need a Python with the openai and anthropic SDKs \
+pub(crate) const VENV_HINT: &str =
+    "the SDK tests need a Python with the openai and anthropic SDKs \
 installed: run `.ci/run` once, or `python3 -m venv .venv && .venv/bin/pip install -r \
 tests/python/requirements.txt` in the repository root (or set SOVGATE_PYTHON to such a python)";
 
-fn repo() -> &'static Path {
+pub(crate) fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn python() -> PathBuf {
+pub(crate) fn python() -> PathBuf {
     if let Some(p) = std::env::var_os("SOVGATE_PYTHON") {
         return p.into();
     }
@@ -39,10 +40,10 @@ fn python() -> PathBuf {
 }
 
 /// What a child process left behind.
-struct Ran {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Ran {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
 }
 
 fn drain(mut from: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
@@ -55,7 +56,7 @@ fn drain(mut from: impl Read + Send + 'static) -> std::thread::JoinHandle<String
 
 /// Runs `cmd` to completion on a blocking thread (the gateway it talks to lives on this
 /// runtime), killing it after [`LIMIT`]. `hint` says what to do when it cannot start.
-async fn run(mut cmd: Command, hint: &'static str) -> Ran {
+pub(crate) async fn run(mut cmd: Command, hint: &'static str) -> Ran {
     let what = format!("{:?}", cmd.get_program());
     tokio::task::spawn_blocking(move || {
         let mut child = cmd

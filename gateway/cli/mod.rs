@@ -1,6 +1,7 @@
 //! Command line: the contract in DESIGN.md (`serve`, `demo`, `rules check|test`, `scan`,
 //! `ca init`, `audit verify`) plus helpers (`keys hash`, `config default|check`, `stub`).
 
+mod ca;
 pub mod rules_cmd;
 mod scan;
 mod serve;
@@ -53,6 +54,11 @@ enum Cmd {
         /// A file, or - for standard input.
         file: String,
     },
+    /// The interception CA.
+    Ca {
+        #[command(subcommand)]
+        cmd: CaCmd,
+    },
     /// The audit log.
     Audit {
         #[command(subcommand)]
@@ -87,6 +93,23 @@ enum RulesCmd {
     Check { dir: Option<PathBuf> },
     /// Run every rule's examples.
     Test { dir: Option<PathBuf> },
+}
+
+#[derive(Subcommand)]
+enum CaCmd {
+    /// Create a CA certificate (DIR/ca.pem) and key (DIR/ca.key, mode 0600); never overwrites.
+    Init {
+        #[arg(long)]
+        out: PathBuf,
+        /// The CA's common name, as users see it in their trust store.
+        #[arg(long, default_value = "Sovgate Interception CA")]
+        name: String,
+        #[arg(long, value_enum, default_value = "ecdsa-p256")]
+        key: crate::intercept::ca::KeyAlgorithm,
+        /// Validity in days.
+        #[arg(long, default_value_t = 1825)]
+        days: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -126,6 +149,15 @@ pub fn main() -> ExitCode {
             path,
             file,
         } => scan::run(rules, config, &path, &file),
+        Cmd::Ca {
+            cmd:
+                CaCmd::Init {
+                    out,
+                    name,
+                    key,
+                    days,
+                },
+        } => ca::init(&out, &name, key, days),
         Cmd::Audit {
             cmd: AuditCmd::Verify { file },
         } => match crate::audit::verify_file(&file) {

@@ -57,6 +57,12 @@ pub fn serve(config_path: Option<PathBuf>) -> ExitCode {
         if let Some(a) = running.reverse {
             tracing::info!("reverse listener on http://{a} (set base_url to http://{a}/v1)");
         }
+        if let Some(a) = running.forward {
+            tracing::info!("forward listener on {a} (HTTPS_PROXY=http://{a})");
+        }
+        if let Some(a) = running.transparent {
+            tracing::info!("transparent TLS listener on {a} (point provider hosts here by DNS)");
+        }
         if let Some(a) = running.admin {
             tracing::info!("admin listener on http://{a} (/healthz /readyz /metrics)");
         }

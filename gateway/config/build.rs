@@ -41,6 +41,7 @@ pub fn build(name: &str, text: &str, base: &Path) -> Result<Config, ConfigErrors
         (&mut listen.reverse, &file.listen.reverse),
         (&mut listen.forward, &file.listen.forward),
         (&mut listen.admin, &file.listen.admin),
+        (&mut listen.transparent, &file.listen.transparent),
     ] {
         if let Some(v) = value {
             match v.get_ref().parse() {
@@ -94,7 +95,9 @@ pub fn build(name: &str, text: &str, base: &Path) -> Result<Config, ConfigErrors
         upstream_roots: file.tls.upstream_roots.as_ref().map(|s| path(s.get_ref())),
         server_cert: file.tls.server_cert.as_ref().map(|s| path(s.get_ref())),
         server_key: file.tls.server_key.as_ref().map(|s| path(s.get_ref())),
+        client_ca: file.tls.client_ca.as_ref().map(|s| path(s.get_ref())),
     };
+    let egress = super::egress::check(&mut c, &file);
     if file.tls.server_cert.is_some() != file.tls.server_key.is_some() {
         let at = file
             .tls
@@ -235,6 +238,7 @@ pub fn build(name: &str, text: &str, base: &Path) -> Result<Config, ConfigErrors
         pools,
         models,
         audit,
+        egress,
     })
 }
 
@@ -308,6 +312,11 @@ fn tenant(
         key_hashes,
         residency,
         allow_anonymous: t.allow_anonymous,
+        client_names: t
+            .client_names
+            .iter()
+            .map(|n| n.get_ref().to_ascii_lowercase())
+            .collect(),
     })
 }
 
@@ -341,10 +350,18 @@ fn provider(
     let hosts: Vec<String> = p
         .hosts
         .iter()
-        .map(|h| h.get_ref().to_ascii_lowercase())
+        .map(|h| {
+            h.get_ref()
+                .to_ascii_lowercase()
+                .trim_end_matches('.')
+                .to_owned()
+        })
         .collect();
-    let upstream_text = match (&p.upstream, hosts.first()) {
+    // A host pattern (`*.openai.azure.com`) names no single upstream: the first plain host does.
+    let plain_host = hosts.iter().find(|h| !h.contains('*'));
+    let upstream_text = match (&p.upstream, plain_host.or(hosts.first())) {
         (Some(u), _) => (u.get_ref().clone(), u.span().start),
+        (None, Some(h)) if h.contains('*') => (super::egress::PATTERN_UPSTREAM.to_owned(), 0),
         (None, Some(h)) => (format!("https://{h}"), p.name.span().start),
         (None, None) => {
             c.at(
@@ -394,6 +411,7 @@ fn provider(
             .as_ref()
             .map_or("US".to_owned(), |r| r.get_ref().to_ascii_uppercase()),
         key,
+        follow_host: p.upstream.is_none(),
     })
 }
 

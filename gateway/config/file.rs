@@ -37,6 +37,8 @@ pub struct ConfigFile {
     pub models: Vec<ModelFile>,
     #[serde(default)]
     pub audit: AuditFile,
+    #[serde(default)]
+    pub egress: super::egress::EgressFile,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -45,6 +47,8 @@ pub struct ListenFile {
     pub reverse: Option<S<String>>,
     pub forward: Option<S<String>>,
     pub admin: Option<S<String>>,
+    /// TLS listener for clients sent to Sovgate by DNS (ext); SNI picks the minted certificate.
+    pub transparent: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -77,6 +81,8 @@ pub struct TlsFile {
     /// Certificate chain and key (PEM) for TLS on the reverse listener.
     pub server_cert: Option<S<String>>,
     pub server_key: Option<S<String>>,
+    /// CA (PEM) that client certificates on the reverse listener must chain to (mTLS, ext).
+    pub client_ca: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -106,6 +112,9 @@ pub struct TenantFile {
     pub residency: Vec<S<String>>,
     #[serde(default)]
     pub allow_anonymous: bool,
+    /// Client-certificate names (subject CN or SAN) that identify this tenant over mTLS (ext).
+    #[serde(default)]
+    pub client_names: Vec<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -3,11 +3,13 @@
 //! listeners, a local pool at `http://127.0.0.1:8000` (vLLM's default port), everything routed local.
 
 mod build;
+mod egress;
 mod error;
 mod file;
 mod model;
 
 pub use build::{build, hash_key, parse_upstream};
+pub use egress::{canonical_ip, Cidr, Egress, TunnelRule};
 pub use error::{line_col, ConfigError, ConfigErrors};
 pub use model::*;
 

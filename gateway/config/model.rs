@@ -23,6 +23,7 @@ pub struct Config {
     pub pools: Vec<Pool>,
     pub models: Vec<ModelRoute>,
     pub audit: AuditConfig,
+    pub egress: super::egress::Egress,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -30,6 +31,7 @@ pub struct Listen {
     pub reverse: Option<SocketAddr>,
     pub forward: Option<SocketAddr>,
     pub admin: Option<SocketAddr>,
+    pub transparent: Option<SocketAddr>,
 }
 
 #[derive(Debug, Clone)]
@@ -67,6 +69,7 @@ pub struct TlsConfig {
     pub upstream_roots: Option<PathBuf>,
     pub server_cert: Option<PathBuf>,
     pub server_key: Option<PathBuf>,
+    pub client_ca: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -79,6 +82,8 @@ pub struct Tenant {
     pub anonymous: bool,
     /// Lets the anonymous tenant serve non-loopback listeners.
     pub allow_anonymous: bool,
+    /// mTLS identities (certificate CN or SAN, lowercase) of this tenant.
+    pub client_names: Vec<String>,
 }
 
 /// An upstream base URL, split once at build time.
@@ -121,6 +126,9 @@ pub struct Provider {
     pub region: String,
     /// The provider key injected upstream; never logged.
     pub key: Option<Secret>,
+    /// No `upstream` was configured: intercepted requests go to the host the client addressed
+    /// (a regional or per-resource host), reverse-listener requests to `upstream`.
+    pub follow_host: bool,
 }
 
 /// A credential that never prints.

@@ -157,3 +157,45 @@ fn pool_backpressure_keys() {
     assert_eq!((e.line(), e.column()), (4, 16), "{e}");
     assert!(e.message().contains("max_inflight"), "{e}");
 }
+
+#[test]
+fn default_providers_cover_regional_and_pattern_hosts() {
+    let c = embedded().unwrap();
+    let azure = c
+        .providers
+        .iter()
+        .find(|p| p.name == "azure-openai")
+        .unwrap();
+    assert!(
+        azure.follow_host,
+        "intercepted Azure calls go to the resource the client named"
+    );
+    let openai = c.providers.iter().find(|p| p.name == "openai").unwrap();
+    assert_eq!(openai.upstream.url(), "https://api.openai.com");
+    assert!(openai.hosts.iter().any(|h| h == "eu.api.openai.com"));
+}
+
+#[test]
+fn interception_listeners_need_the_ca() {
+    let err = build(
+        "t.toml",
+        "[listen]\nforward = \"127.0.0.1:3128\"\n",
+        Path::new("."),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("t.toml:2:11") && err.contains("ca_cert"),
+        "{err}"
+    );
+    let err = build(
+        "t.toml",
+        "[tls]\nclient_ca = \"c.pem\"\n\n[egress]\ntunnel = [\"x:y\"]\nclients = [\"10/8\"]\n",
+        Path::new("."),
+    )
+    .unwrap_err()
+    .to_string();
+    for want in ["client_ca needs TLS", "not a port", "not an address block"] {
+        assert!(err.contains(want), "{want}: {err}");
+    }
+}

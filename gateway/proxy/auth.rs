@@ -40,6 +40,12 @@ fn presented_key(headers: &HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
+/// The tenant a connection already proved (proxy credentials, mTLS), if any.
+pub fn proven(config: &Config, index: Option<usize>) -> Option<TenantRef<'_>> {
+    let t = config.tenants.get(index?)?;
+    Some(TenantRef { tenant: Some(t) })
+}
+
 pub fn authenticate<'a>(
     config: &'a Config,
     headers: &HeaderMap,

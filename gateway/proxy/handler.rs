@@ -117,12 +117,22 @@ async fn pipeline(
         ));
     }
     let (parts, body) = req.into_parts();
-    let ep = identify(parts.method.as_str(), parts.uri.path(), None)
+    // Intercepted (forward, transparent): the addressed host names the provider and its API.
+    let target = ctx.conn.intercepted.clone();
+    if let Some(t) = &target {
+        ctx.family = t.family;
+        t.admit()?;
+    }
+    let hint = target.as_ref().map(|t| t.family);
+    let ep = identify(parts.method.as_str(), parts.uri.path(), hint)
         .map_err(|u| GatewayError::not_found(u.to_string()))?;
     ctx.family = ep.family;
     ctx.api = ep.label();
     let config = Arc::clone(&state.config);
-    let tenant = authenticate(&config, &parts.headers, ctx.conn.local)?;
+    let tenant = match super::auth::proven(&config, ctx.conn.tenant) {
+        Some(t) => t,
+        None => authenticate(&config, &parts.headers, ctx.conn.local)?,
+    };
     ctx.tenant = tenant.name().to_owned();
     if ep.op == Op::Models {
         return Ok(super::models::list(&config, ep.family));
@@ -156,7 +166,15 @@ async fn pipeline(
     }
     ctx.model = report.model.clone().or_else(|| ep.path_model.clone());
 
-    let route = choose_route(&config, &tenant, &ep, &report, ctx.model.as_deref())?;
+    let addressed = target.as_ref().and_then(|t| t.provider);
+    let route = choose_route(
+        &config,
+        &tenant,
+        &ep,
+        &report,
+        ctx.model.as_deref(),
+        addressed,
+    )?;
     let dest_kind = match route {
         Route::Local { .. } => DestinationKind::Local,
         Route::External { .. } => DestinationKind::External,
@@ -253,18 +271,19 @@ async fn pipeline(
             let p = config.providers.get(provider).ok_or_else(|| {
                 GatewayError::internal("bad_provider", "route points at a missing provider")
             })?;
+            let upstream = crate::intercept::upstream_for(p, target.as_deref())?;
             let mut rec = base_record(ctx);
             rec.action = if changed { "transform" } else { "forward" }.into();
             rec.destination = Some(AuditDestination {
                 kind: DestinationKind::External,
                 name: p.name.clone(),
-                endpoint: p.upstream.url(),
+                endpoint: upstream.url(),
             });
             audit_decision(state, &rec)?;
             let req = build_request(Outgoing {
                 method: &parts.method,
                 headers: &parts.headers,
-                upstream: &p.upstream,
+                upstream: &upstream,
                 path_and_query: path_and_query(&parts.uri, ep.family),
                 credential: provider_credential(p),
                 body: out,
@@ -319,9 +338,11 @@ fn choose_route(
     ep: &Endpoint,
     report: &Report,
     model: Option<&str>,
+    addressed: Option<usize>,
 ) -> Result<Route, GatewayError> {
     let residency = tenant.tenant.and_then(|t| t.residency.as_ref());
-    crate::routing::choose_route(config, residency, ep.family, report.class, model)
+    let input = (ep.family, report.class, model);
+    crate::routing::choose_route_to(config, residency, input, addressed)
         .map_err(|r| GatewayError::refusal(&r))
 }
 

@@ -23,12 +23,17 @@ mod state;
 mod upstream;
 
 pub use body::decode;
+pub(crate) use framing::Sniffed;
+pub(crate) use handler::handle;
+pub(crate) use relay::{full, ProxyBody};
+pub(crate) use server::serve_pipeline;
 pub use server::{start, Running};
 pub use state::State;
 
 use crate::metrics::{MetricKind, Metrics};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// Facts about the connection a request arrived on.
 #[derive(Debug, Clone)]
@@ -38,9 +43,31 @@ pub struct ConnInfo {
     pub listener: &'static str,
     /// The request head was framed ambiguously (see `framing`).
     pub framing: bool,
+    /// Set by the forward and transparent listeners: the LLM host the client addressed.
+    pub intercepted: Option<Arc<crate::intercept::hosts::Target>>,
+    /// A tenant the connection already proved (proxy credentials, mTLS identity): an index into
+    /// `config.tenants`. `None`: the request's own key decides.
+    pub tenant: Option<usize>,
 }
 
 impl ConnInfo {
+    /// A connection as accepted, before any request on it.
+    pub fn accepted(
+        remote: SocketAddr,
+        local: SocketAddr,
+        listener: &'static str,
+        tenant: Option<usize>,
+    ) -> ConnInfo {
+        ConnInfo {
+            remote,
+            local,
+            listener,
+            framing: false,
+            intercepted: None,
+            tenant,
+        }
+    }
+
     pub fn framing_suspect(&self) -> bool {
         self.framing
     }

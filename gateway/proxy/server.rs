@@ -19,6 +19,8 @@ use tokio::sync::watch;
 pub struct Running {
     pub reverse: Option<SocketAddr>,
     pub admin: Option<SocketAddr>,
+    pub forward: Option<SocketAddr>,
+    pub transparent: Option<SocketAddr>,
     pub state: Arc<State>,
     stop: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -42,17 +44,21 @@ impl Running {
 enum Kind {
     Reverse,
     Admin,
+    Forward,
+    Transparent,
 }
 
 /// Binds every configured listener and starts serving.
 pub async fn start(state: Arc<State>) -> anyhow::Result<Running> {
     let (stop, stop_rx) = watch::channel(false);
     let mut tasks = Vec::new();
-    let mut bound = [None, None];
+    let mut bound = [None, None, None, None];
     let cfg = Arc::clone(&state.config);
     for (i, (addr, kind)) in [
         (cfg.listen.reverse, Kind::Reverse),
         (cfg.listen.admin, Kind::Admin),
+        (cfg.listen.forward, Kind::Forward),
+        (cfg.listen.transparent, Kind::Transparent),
     ]
     .into_iter()
     .enumerate()
@@ -78,6 +84,8 @@ pub async fn start(state: Arc<State>) -> anyhow::Result<Running> {
     Ok(Running {
         reverse: bound[0],
         admin: bound[1],
+        forward: bound[2],
+        transparent: bound[3],
         state,
         stop,
         tasks,
@@ -117,16 +125,35 @@ async fn accept_loop(
                         let tls =
                             tokio::time::timeout(TLS_HANDSHAKE, acceptor.accept(stream)).await;
                         match tls {
-                            Ok(Ok(tls)) => serve_reverse(&builder, tls, remote, local, state).await,
+                            Ok(Ok(tls)) => {
+                                let certs = tls.get_ref().1.peer_certificates();
+                                let tenant =
+                                    crate::intercept::mtls::tenant_of(&state.config, certs);
+                                let base = ConnInfo::accepted(remote, local, "reverse", tenant);
+                                serve_pipeline(&builder, tls, base, state).await
+                            }
                             Ok(Err(e)) => {
                                 tracing::debug!(%remote, "TLS handshake failed: {e}");
+                                crate::intercept::handshake(
+                                    &state, "reverse", "failed", remote, "-",
+                                );
                                 return;
                             }
                             Err(_) => return,
                         }
                     }
-                    None => serve_reverse(&builder, stream, remote, local, state).await,
+                    None => {
+                        let base = ConnInfo::accepted(remote, local, "reverse", None);
+                        serve_pipeline(&builder, stream, base, state).await
+                    }
                 },
+                Kind::Forward => crate::intercept::connect::serve(state, stream, remote, local)
+                    .await
+                    .map_err(Into::into),
+                Kind::Transparent => {
+                    crate::intercept::transparent::serve(state, stream, remote, local).await;
+                    Ok(())
+                }
                 Kind::Admin => {
                     let svc = service_fn(move |req| {
                         let state = Arc::clone(&state);
@@ -146,11 +173,11 @@ const TLS_HANDSHAKE: std::time::Duration = std::time::Duration::from_secs(10);
 
 type ServeResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
-async fn serve_reverse<S>(
+/// Serves one connection's requests through the pipeline; `base` describes the connection.
+pub(crate) async fn serve_pipeline<S>(
     builder: &auto::Builder<TokioExecutor>,
     stream: S,
-    remote: SocketAddr,
-    local: SocketAddr,
+    base: ConnInfo,
     state: Arc<State>,
 ) -> ServeResult
 where
@@ -159,10 +186,8 @@ where
     let (io, sniff) = Sniffed::new(stream);
     let svc = service_fn(move |req| {
         let conn = ConnInfo {
-            remote,
-            local,
-            listener: "reverse",
             framing: sniff.next_request(),
+            ..base.clone()
         };
         let state = Arc::clone(&state);
         async move { Ok::<_, Infallible>(handle(state, conn, req).await) }

@@ -29,18 +29,22 @@ pub struct State {
     pub ready: AtomicBool,
     /// TLS for the reverse listener, when a certificate is configured.
     pub server_tls: Option<tokio_rustls::TlsAcceptor>,
+    /// CA, minted certificates and host tables, when `[tls] ca_cert` is configured.
+    pub intercept: Option<Arc<crate::intercept::Intercept>>,
 }
 
 impl State {
     pub fn new(config: Config, rules: RuleSet, audit: AuditLog) -> anyhow::Result<State> {
         let client = build_client(&config)?;
+        let clients = crate::intercept::mtls::verifier(&config)?;
         let server_tls = match (&config.tls.server_cert, &config.tls.server_key) {
-            (Some(c), Some(k)) => Some(server_tls(c, k)?),
+            (Some(c), Some(k)) => Some(server_tls(c, k, clients)?),
             _ => None,
         };
         let pools = config.pools.iter().cloned().map(PoolState::new).collect();
         let metrics = Arc::new(Metrics::new());
         super::describe_metrics(&metrics);
+        let intercept = crate::intercept::Intercept::from_config(&config, &metrics)?.map(Arc::new);
         Ok(State {
             config: Arc::new(config),
             rules: ArcSwap::from_pointee(rules),
@@ -50,6 +54,7 @@ impl State {
             pools,
             ready: AtomicBool::new(true),
             server_tls,
+            intercept,
         })
     }
 }
@@ -97,6 +102,7 @@ fn build_client(config: &Config) -> anyhow::Result<HttpClient> {
 fn server_tls(
     cert: &std::path::Path,
     key: &std::path::Path,
+    clients: Option<Arc<dyn rustls::server::danger::ClientCertVerifier>>,
 ) -> anyhow::Result<tokio_rustls::TlsAcceptor> {
     let pem =
         std::fs::read(cert).with_context(|| format!("reading server_cert {}", cert.display()))?;
@@ -110,10 +116,15 @@ fn server_tls(
         .with_context(|| format!("parsing {}", key.display()))?
         .ok_or_else(|| anyhow::anyhow!("{} holds no private key", key.display()))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
+    let builder = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .context("TLS protocol versions")?
-        .with_no_client_auth()
+        .context("TLS protocol versions")?;
+    // With `client_ca`, a client without an admitted certificate fails the handshake.
+    let builder = match clients {
+        Some(v) => builder.with_client_cert_verifier(v),
+        None => builder.with_no_client_auth(),
+    };
+    let mut cfg = builder
         .with_single_cert(chain, key_der)
         .context("server certificate and key do not match")?;
     cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
