@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod geo;
 pub mod metrics;
 pub mod proxy;
 pub mod reload;

@@ -5,6 +5,7 @@
 mod build;
 mod error;
 mod file;
+mod geo;
 mod model;
 
 pub use build::{build, hash_key, parse_upstream};

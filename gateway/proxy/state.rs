@@ -29,11 +29,18 @@ pub struct State {
     pub ready: AtomicBool,
     /// TLS for the reverse listener, when a certificate is configured.
     pub server_tls: Option<tokio_rustls::TlsAcceptor>,
+    /// Where addresses are (`[geo]`); the database inside is swapped on reload.
+    pub geo: Arc<crate::geo::Geo>,
+    /// Sends residency-checked requests to exactly the checked address (`super::dial`).
+    pub pinned: super::dial::PinnedClient,
 }
 
 impl State {
     pub fn new(config: Config, rules: RuleSet, audit: AuditLog) -> anyhow::Result<State> {
-        let client = build_client(&config)?;
+        let tls = upstream_tls(&config)?;
+        let client = build_client(&config, tls.clone());
+        let pinned = super::dial::client(tls, config.limits.connect_timeout);
+        let geo = Arc::new(crate::geo::Geo::new(&config.geo));
         let server_tls = match (&config.tls.server_cert, &config.tls.server_key) {
             (Some(c), Some(k)) => Some(server_tls(c, k)?),
             _ => None,
@@ -50,13 +57,15 @@ impl State {
             pools,
             ready: AtomicBool::new(true),
             server_tls,
+            geo,
+            pinned,
         })
     }
 }
 
-/// The upstream client: TLS verification always on (webpki roots, plus the configured extra
-/// roots for providers reached through a corporate TLS-inspecting hop or a test CA).
-fn build_client(config: &Config) -> anyhow::Result<HttpClient> {
+/// Upstream TLS: verification always on (webpki roots, plus the configured extra roots for
+/// providers reached through a corporate TLS-inspecting hop or a test CA).
+fn upstream_tls(config: &Config) -> anyhow::Result<rustls::ClientConfig> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     if let Some(path) = &config.tls.upstream_roots {
@@ -78,6 +87,11 @@ fn build_client(config: &Config) -> anyhow::Result<HttpClient> {
         .context("TLS protocol versions")?
         .with_root_certificates(roots)
         .with_no_client_auth();
+    Ok(tls)
+}
+
+/// The ordinary upstream client.
+fn build_client(config: &Config, tls: rustls::ClientConfig) -> HttpClient {
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     http.set_nodelay(true);
@@ -88,9 +102,9 @@ fn build_client(config: &Config) -> anyhow::Result<HttpClient> {
         .enable_http1()
         .enable_http2()
         .wrap_connector(http);
-    Ok(Client::builder(TokioExecutor::new())
+    Client::builder(TokioExecutor::new())
         .pool_idle_timeout(std::time::Duration::from_secs(60))
-        .build(https))
+        .build(https)
 }
 
 /// The reverse listener's TLS: the configured chain and key, ALPN h2 then http/1.1.
