@@ -80,3 +80,63 @@ impl Database {
         Country::parse(code).ok_or(Unlocated::NoCountry)
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    use crate::geo::test_mmdb as mmdb;
+    use mmdb::Rec;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    fn code(l: &Location) -> Option<&str> {
+        l.as_ref().ok().map(|c| c.as_str())
+    }
+
+    #[test]
+    fn country_and_city_records() {
+        let bytes = mmdb::build(
+            "Test-City",
+            &[
+                ("81.2.69.0/24", Rec::City("GB", "London")),
+                ("2.125.160.0/20", Rec::Country("DE")),
+                ("2001:db8::/32", Rec::Country("FR")),
+                ("198.51.100.0/24", Rec::NoCountry("US")),
+            ],
+        );
+        let db = Database::from_bytes(bytes).unwrap();
+        assert_eq!(db.kind(), "Test-City");
+        assert_eq!(code(&db.country(ip("81.2.69.160"))), Some("GB"));
+        assert_eq!(code(&db.country(ip("2.125.175.1"))), Some("DE"));
+        assert_eq!(code(&db.country(ip("2001:db8::7"))), Some("FR"));
+        assert_eq!(db.country(ip("198.51.100.1")), Err(Unlocated::NoCountry));
+        assert_eq!(db.country(ip("8.8.8.8")), Err(Unlocated::NotInDatabase));
+        assert_eq!(db.country(ip("2002::1")), Err(Unlocated::NotInDatabase));
+    }
+
+    #[test]
+    fn a_corrupt_database_fails_closed() {
+        // A tree record pointing past the data section: opens, but every lookup there fails.
+        let bytes = mmdb::build(
+            "Test-Country",
+            &[("192.0.2.0/24", Rec::Country("DE")), ("203.0.113.0/24", Rec::Corrupt)],
+        );
+        let db = Database::from_bytes(bytes.clone()).unwrap();
+        assert_eq!(code(&db.country(ip("192.0.2.1"))), Some("DE"));
+        assert!(matches!(
+            db.country(ip("203.0.113.1")),
+            Err(Unlocated::LookupFailed(_))
+        ));
+        // Truncated, garbage, empty: refused when opened.
+        for bad in [&bytes[..bytes.len() - 20], b"not a database at all".as_slice(), b""] {
+            assert!(Database::from_bytes(bad.to_vec()).is_err());
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let err = Database::open(&dir.path().join("missing.mmdb")).unwrap_err();
+        assert!(err.contains("No such file"), "{err}");
+    }
+}

@@ -16,6 +16,12 @@ pub mod decision;
 pub mod destination;
 pub mod watch;
 
+/// The test database writer, shared with the integration tests and benches.
+#[cfg(test)]
+#[path = "../../tests/support/mmdb.rs"]
+#[allow(clippy::expect_used)]
+pub(crate) mod test_mmdb;
+
 pub use cache::Cache;
 pub use client::{client_address, forwarded_hops};
 pub use db::Database;
