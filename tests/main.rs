@@ -10,6 +10,7 @@ mod leaks;
 mod pools;
 mod refusals;
 mod reload;
+mod residency;
 mod response;
 mod sdk;
 mod tls;

@@ -1,6 +1,8 @@
 //! Command line: the contract in DESIGN.md (`serve`, `demo`, `rules check|test`, `scan`,
-//! `ca init`, `audit verify`) plus helpers (`keys hash`, `config default|check`, `stub`).
+//! `ca init`, `audit verify`) plus helpers (`geo lookup`, `keys hash`, `config default|check`,
+//! `stub`).
 
+mod geo_cmd;
 pub mod rules_cmd;
 mod scan;
 mod serve;
@@ -58,6 +60,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: AuditCmd,
     },
+    /// Where addresses are, per the configured `[geo]` database and overrides.
+    Geo {
+        #[command(subcommand)]
+        cmd: GeoCmd,
+    },
     /// Tenant keys.
     Keys {
         #[command(subcommand)]
@@ -93,6 +100,17 @@ enum RulesCmd {
 enum AuditCmd {
     /// Check the hash chain; exit 1 with the first broken record on tampering.
     Verify { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum GeoCmd {
+    /// Print the country and zones of each address.
+    Lookup {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(required = true)]
+        addrs: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -138,6 +156,9 @@ pub fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Cmd::Geo {
+            cmd: GeoCmd::Lookup { config, addrs },
+        } => geo_cmd::lookup(config, &addrs),
         Cmd::Keys {
             cmd: KeysCmd::Hash { key },
         } => {

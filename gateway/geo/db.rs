@@ -123,7 +123,10 @@ mod tests {
         // A tree record pointing past the data section: opens, but every lookup there fails.
         let bytes = mmdb::build(
             "Test-Country",
-            &[("192.0.2.0/24", Rec::Country("DE")), ("203.0.113.0/24", Rec::Corrupt)],
+            &[
+                ("192.0.2.0/24", Rec::Country("DE")),
+                ("203.0.113.0/24", Rec::Corrupt),
+            ],
         );
         let db = Database::from_bytes(bytes.clone()).unwrap();
         assert_eq!(code(&db.country(ip("192.0.2.1"))), Some("DE"));
@@ -132,7 +135,11 @@ mod tests {
             Err(Unlocated::LookupFailed(_))
         ));
         // Truncated, garbage, empty: refused when opened.
-        for bad in [&bytes[..bytes.len() - 20], b"not a database at all".as_slice(), b""] {
+        for bad in [
+            &bytes[..bytes.len() - 20],
+            b"not a database at all".as_slice(),
+            b"",
+        ] {
             assert!(Database::from_bytes(bad.to_vec()).is_err());
         }
         let dir = tempfile::tempdir().unwrap();

@@ -1,0 +1,506 @@
+//! Data residency with real sockets: recording upstreams bound on 127.0.0.2 and 127.0.0.3, which
+//! `[geo] overrides` place in Germany and the United States, a MaxMind DB built at test time, and
+//! clients bound on other loopback addresses so that the gateway sees them "from" chosen countries.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use crate::support::mmdb::{self, Rec};
+use crate::support::*;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use serde_json::Value;
+use sovgate::stub::{StubConfig, StubHandle};
+use std::net::IpAddr;
+use std::path::Path;
+
+/// 198.51.100.0/24 is in France and 203.0.113.0/24 in the United States per the database; the
+/// loopback addresses are placed by overrides.
+const GEO: &str = r#"
+[geo]
+database = "{DIR}/country.mmdb"
+overrides = { "127.0.0.1/32" = "DE", "127.0.0.2/32" = "DE", "127.0.0.3/32" = "US", "127.0.0.4/32" = "FR", "127.0.0.5/32" = "JP", "127.0.0.6/32" = "US" }
+trusted_proxies = ["127.0.0.6"]
+"#;
+
+const HEAD: &str = r#"
+[listen]
+reverse = "127.0.0.1:0"
+admin = "127.0.0.1:0"
+
+[rules]
+embedded = true
+
+[policy]
+privileged = "local"
+confidential = "local"
+internal = "residency"
+public = "residency"
+
+[[tenants]]
+name = "eu"
+keys_file = "{DIR}/eu.keys"
+residency = ["EU"]
+
+[[tenants]]
+name = "follow"
+keys_file = "{DIR}/follow.keys"
+residency = ["EU", "US"]
+residency_from_client = true
+
+[[tenants]]
+name = "open"
+keys_file = "{DIR}/open.keys"
+
+[audit]
+path = "audit.jsonl"
+"#;
+
+fn database(dir: &Path) {
+    let bytes = mmdb::build(
+        "Test-Country",
+        &[
+            ("198.51.100.0/24", Rec::Country("FR")),
+            ("203.0.113.0/24", Rec::Country("US")),
+            ("192.0.2.0/24", Rec::City("GB", "London")),
+            ("2001:db8::/32", Rec::Country("DE")),
+        ],
+    );
+    std::fs::write(dir.join("country.mmdb"), bytes).unwrap();
+}
+
+struct Geo {
+    h: Harness,
+    de: StubHandle,
+    _files: tempfile::TempDir,
+}
+
+async fn stub(name: &str, ip: &str) -> StubHandle {
+    sovgate::stub::start(
+        StubConfig {
+            name: name.into(),
+            ..StubConfig::default()
+        },
+        format!("{ip}:0").parse().unwrap(),
+    )
+    .await
+    .unwrap()
+}
+
+/// A gateway on `HEAD` + `GEO` + `rest`. `{EXTERNAL}` is the US stub (127.0.0.3), `{DE}` the
+/// German one (127.0.0.2), `{LOCAL}` a stub on 127.0.0.1.
+async fn start(rest: &str) -> Geo {
+    let files = tempfile::tempdir().unwrap();
+    database(files.path());
+    for t in ["eu", "follow", "open"] {
+        let line = format!(
+            "sha256:{}\n",
+            hex::encode(sovgate::config::hash_key(&format!("{t}-key")))
+        );
+        std::fs::write(files.path().join(format!("{t}.keys")), line).unwrap();
+    }
+    let de = stub("de", "127.0.0.2").await;
+    let text = format!("{HEAD}{GEO}{rest}")
+        .replace("{DIR}", &files.path().display().to_string())
+        .replace("{DE}", &de.url());
+    let h = Harness::with_stubs(
+        &text,
+        stub("local", "127.0.0.1").await,
+        stub("us", "127.0.0.3").await,
+    )
+    .await;
+    Geo {
+        h,
+        de,
+        _files: files,
+    }
+}
+
+/// One chat request as tenant `key`, from source address `from`, with extra headers.
+async fn ask(
+    g: &Geo,
+    key: &str,
+    from: &str,
+    model: &str,
+    headers: &[(&str, &str)],
+) -> (u16, http::HeaderMap, Value) {
+    let mut http = HttpConnector::new();
+    http.set_local_address(Some(from.parse::<IpAddr>().unwrap()));
+    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build(http);
+    let body = serde_json::json!({"model": model, "messages": [{"role": "user", "content": "What is the capital of France?"}]});
+    let mut req = http::Request::post(format!("{}/v1/chat/completions", g.h.url()))
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {key}-key"));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let resp = client
+        .request(req.body(Full::new(Bytes::from(body.to_string()))).unwrap())
+        .await
+        .unwrap();
+    let (parts, body) = resp.into_parts();
+    let bytes = body.collect().await.unwrap().to_bytes();
+    let v = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    (parts.status.as_u16(), parts.headers, v)
+}
+
+fn last_decision(g: &Geo) -> Value {
+    g.h.audit_lines()
+        .into_iter()
+        .rev()
+        .find(|l| l["event"] == "decision")
+        .unwrap()
+}
+
+const LYING_PROVIDER: &str = r#"
+[[providers]]
+name = "openai"
+api = "openai"
+hosts = ["api.openai.com"]
+upstream = "{EXTERNAL}"
+region = "DE"
+"#;
+
+#[tokio::test]
+async fn an_eu_tenant_never_reaches_the_us_upstream() {
+    // The provider claims Germany; its address is in the United States.
+    let g = start(LYING_PROVIDER).await;
+    for _ in 0..3 {
+        let (status, headers, body) = ask(&g, "eu", "127.0.0.1", "gpt-4o", &[]).await;
+        assert_eq!(status, 451, "{body}");
+        assert_eq!(headers["x-sovgate-error"], "residency_destination_outside");
+        let msg = body["error"]["message"].as_str().unwrap();
+        assert!(msg.contains("127.0.0.3 is in US"), "{msg}");
+    }
+    assert_eq!(
+        g.h.external.calls(),
+        0,
+        "the US upstream saw the EU tenant's request"
+    );
+    assert_eq!(g.de.calls() + g.h.local.calls(), 0);
+    let rec = last_decision(&g);
+    assert_eq!(rec["action"], "refuse");
+    let r = &rec["residency"];
+    assert_eq!(r["outcome"], "residency_destination_outside", "{rec}");
+    assert_eq!(r["zone"], serde_json::json!(["EU"]));
+    assert_eq!(r["client"], "127.0.0.1");
+    assert_eq!(r["client_country"], "DE");
+    // A tenant without residency goes there: the stub is reachable, only residency kept it out.
+    let (status, _, _) = ask(&g, "open", "127.0.0.1", "gpt-4o", &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!(g.h.external.calls(), 1);
+    assert!(g
+        .h
+        .audit_lines()
+        .iter()
+        .all(|l| l["tenant"] != "open" || l.get("residency").is_none()));
+}
+
+#[tokio::test]
+async fn a_declared_region_outside_is_refused_before_any_lookup() {
+    let g = start(&LYING_PROVIDER.replace("region = \"DE\"", "region = \"US\"")).await;
+    let (status, headers, _) = ask(&g, "eu", "127.0.0.1", "gpt-4o", &[]).await;
+    assert_eq!(status, 451);
+    assert_eq!(headers["x-sovgate-error"], "residency_unmet");
+    assert_eq!(g.h.external.calls() + g.de.calls(), 0);
+    let r = &last_decision(&g)["residency"];
+    assert_eq!(r["outcome"], "residency_unmet");
+}
+
+const ZONED_PROVIDER: &str = r#"
+[[providers]]
+name = "openai"
+api = "openai"
+hosts = ["api.openai.com"]
+upstream = "{EXTERNAL}"
+region = "US"
+upstreams = { EU = "{DE}" }
+"#;
+
+#[tokio::test]
+async fn the_per_zone_upstream_is_chosen() {
+    let g = start(ZONED_PROVIDER).await;
+    let (status, headers, body) = ask(&g, "eu", "127.0.0.1", "gpt-4o", &[]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(headers["x-sovgate-destination"], "external:openai");
+    assert_eq!(g.de.calls(), 1);
+    assert_eq!(g.h.external.calls(), 0);
+    let rec = last_decision(&g);
+    assert_eq!(rec["destination"]["endpoint"], g.de.url(), "{rec}");
+    let r = &rec["residency"];
+    assert_eq!(r["outcome"], "allowed");
+    assert_eq!(r["destination_address"], "127.0.0.2");
+    assert_eq!(r["destination_country"], "DE");
+    // The answer really came from the German stub, with the Host it is known by.
+    let seen = &g.de.requests()[0];
+    assert_eq!(seen.header("host").unwrap(), g.de.addr().to_string());
+    // Unconstrained tenants keep the default upstream.
+    let (status, _, _) = ask(&g, "open", "127.0.0.1", "gpt-4o", &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!((g.de.calls(), g.h.external.calls()), (1, 1));
+    let (_, metrics) = get(&format!("{}/metrics", g.h.admin_url())).await;
+    let metrics = String::from_utf8_lossy(&metrics);
+    assert!(
+        metrics.contains("sovgate_residency_decisions_total{outcome=\"allowed\",zone=\"EU\"} 1"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn a_spoofed_forwarded_for_changes_nothing() {
+    let g = start(ZONED_PROVIDER).await;
+    // From Japan: outside both of the tenant's zones, whatever the headers claim.
+    for headers in [
+        vec![],
+        vec![("x-forwarded-for", "198.51.100.7")],
+        vec![("forwarded", "for=198.51.100.7")],
+    ] {
+        let (status, h, body) = ask(&g, "follow", "127.0.0.5", "gpt-4o", &headers).await;
+        assert_eq!(status, 451, "{headers:?}: {body}");
+        assert_eq!(h["x-sovgate-error"], "residency_client_outside");
+        let r = &last_decision(&g)["residency"];
+        assert_eq!(
+            (r["client"].as_str(), r["client_country"].as_str()),
+            (Some("127.0.0.5"), Some("JP"))
+        );
+    }
+    assert_eq!(g.de.calls() + g.h.external.calls(), 0);
+    // From France, claiming to be in the US: the data stays in the EU.
+    let (status, _, _) = ask(
+        &g,
+        "follow",
+        "127.0.0.4",
+        "gpt-4o",
+        &[("x-forwarded-for", "203.0.113.9")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!((g.de.calls(), g.h.external.calls()), (1, 0));
+    let r = &last_decision(&g)["residency"];
+    assert_eq!(r["zone"], serde_json::json!(["EU"]));
+    assert_eq!(r["client_country"], "FR");
+}
+
+#[tokio::test]
+async fn a_trusted_proxy_forwards_the_client_location() {
+    let g = start(ZONED_PROVIDER).await;
+    // 127.0.0.6 is a trusted proxy; the database places the forwarded clients.
+    let (status, _, body) = ask(
+        &g,
+        "follow",
+        "127.0.0.6",
+        "gpt-4o",
+        &[("x-forwarded-for", "198.51.100.7")],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (g.de.calls(), g.h.external.calls()),
+        (1, 0),
+        "a French client stays in the EU"
+    );
+    let r = &last_decision(&g)["residency"];
+    assert_eq!(
+        (r["client"].as_str(), r["client_country"].as_str()),
+        (Some("198.51.100.7"), Some("FR"))
+    );
+    let (status, _, _) = ask(
+        &g,
+        "follow",
+        "127.0.0.6",
+        "gpt-4o",
+        &[("forwarded", "for=203.0.113.9")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (g.de.calls(), g.h.external.calls()),
+        (1, 1),
+        "a US client goes to the US upstream"
+    );
+    // A hop the proxy could not read is not guessed.
+    let (status, h, _) = ask(
+        &g,
+        "follow",
+        "127.0.0.6",
+        "gpt-4o",
+        &[("x-forwarded-for", "unknown")],
+    )
+    .await;
+    assert_eq!(status, 451);
+    assert_eq!(h["x-sovgate-error"], "residency_client_unlocated");
+    // An address the database does not know is outside every zone.
+    let (status, h, _) = ask(
+        &g,
+        "follow",
+        "127.0.0.6",
+        "gpt-4o",
+        &[("x-forwarded-for", "8.8.8.8")],
+    )
+    .await;
+    assert_eq!(status, 451);
+    assert_eq!(h["x-sovgate-error"], "residency_client_unlocated");
+    assert_eq!((g.de.calls(), g.h.external.calls()), (1, 1));
+}
+
+#[tokio::test]
+async fn local_pool_endpoints_are_checked_too() {
+    let rest = r#"
+[[pools]]
+name = "gpu"
+api = "openai"
+balance = "round_robin"
+health_interval_ms = 0
+endpoints = ["{EXTERNAL}", "{DE}"]
+
+[[pools]]
+name = "gpu-us"
+api = "openai"
+region = "US"
+health_interval_ms = 0
+endpoints = ["{EXTERNAL}"]
+
+[[models]]
+external = "llama-eu*"
+pool = "gpu"
+
+[[models]]
+external = "llama-us*"
+pool = "gpu-us"
+"#;
+    let g = start(rest).await;
+    for _ in 0..4 {
+        let (status, _, body) = ask(&g, "eu", "127.0.0.1", "llama-eu", &[]).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    assert_eq!(
+        (g.de.calls(), g.h.external.calls()),
+        (4, 0),
+        "the US endpoint left rotation"
+    );
+    let (status, h, _) = ask(&g, "eu", "127.0.0.1", "llama-us", &[]).await;
+    assert_eq!(status, 451);
+    assert_eq!(h["x-sovgate-error"], "residency_destination_outside");
+    assert_eq!(g.h.external.calls(), 0);
+    // Without a residency the pool balances over both.
+    for _ in 0..2 {
+        assert_eq!(ask(&g, "open", "127.0.0.1", "llama-eu", &[]).await.0, 200);
+    }
+    assert_eq!(g.h.external.calls(), 1);
+}
+
+#[tokio::test]
+async fn a_missing_database_refuses_startup() {
+    let files = tempfile::tempdir().unwrap();
+    std::fs::write(files.path().join("eu.keys"), "").unwrap();
+    std::fs::write(files.path().join("follow.keys"), "").unwrap();
+    std::fs::write(files.path().join("open.keys"), "").unwrap();
+    let text = format!("{HEAD}{GEO}").replace("{DIR}", &files.path().display().to_string());
+    let err = sovgate::config::build("sovgate.toml", &text, files.path()).unwrap_err();
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("database"))
+        .unwrap()
+        + 1;
+    let e = &err.errors()[0];
+    assert_eq!(
+        (e.file(), e.line(), e.column()),
+        ("sovgate.toml", line, 12),
+        "{err}"
+    );
+    assert!(
+        e.message().contains("cannot read the geo database"),
+        "{err}"
+    );
+    // A corrupt file is refused the same way.
+    std::fs::write(
+        files.path().join("country.mmdb"),
+        b"\xAB\xCD\xEFMaxMind.com garbage",
+    )
+    .unwrap();
+    let err = sovgate::config::build("sovgate.toml", &text, files.path()).unwrap_err();
+    assert!(err.to_string().contains("not a MaxMind DB file"), "{err}");
+    // The binary refuses to serve on it, naming the place.
+    let cfg = files.path().join("sovgate.toml");
+    std::fs::write(&cfg, &text).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sovgate"))
+        .args(["serve", "--config", cfg.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "sovgate.toml:{line}:12: error: cannot read the geo database"
+        )),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn geo_lookup_agrees_with_the_database() {
+    let files = tempfile::tempdir().unwrap();
+    database(files.path());
+    let cfg = files.path().join("sovgate.toml");
+    std::fs::write(
+        &cfg,
+        GEO.replace("{DIR}", &files.path().display().to_string()),
+    )
+    .unwrap();
+    let db = sovgate::geo::Database::open(&files.path().join("country.mmdb")).unwrap();
+    let addrs = [
+        "198.51.100.7",
+        "203.0.113.9",
+        "192.0.2.1",
+        "2001:db8::5",
+        "8.8.8.8",
+        "127.0.0.2",
+        "127.0.0.3",
+    ];
+    let mut args = vec!["geo", "lookup", "--config", cfg.to_str().unwrap()];
+    args.extend(addrs);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sovgate"))
+        .args(&args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), addrs.len(), "{stdout}");
+    for (line, addr) in lines.iter().zip(addrs) {
+        let words: Vec<&str> = line.split(' ').collect();
+        assert_eq!(words[0], addr, "{line}");
+        if addr.starts_with("127.") {
+            assert!(line.contains("(override)"), "{line}");
+            continue;
+        }
+        match db.country(addr.parse().unwrap()) {
+            Ok(c) => {
+                assert_eq!(words[1], c.as_str(), "{line}");
+                assert!(line.contains("(database)"), "{line}");
+            }
+            Err(why) => assert!(line.contains(&format!("unlocated: {why}")), "{line}"),
+        }
+    }
+    assert_eq!(lines[0], "198.51.100.7 FR (database) zones: EU, EEA");
+    assert_eq!(lines[2], "192.0.2.1 GB (database) zones: UK");
+    assert_eq!(lines[5], "127.0.0.2 DE (override) zones: EU, EEA");
+    assert_eq!(lines[6], "127.0.0.3 US (override) zones: US");
+    assert!(lines[4].starts_with("8.8.8.8 - (unlocated"), "{}", lines[4]);
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_sovgate"))
+        .args([
+            "geo",
+            "lookup",
+            "--config",
+            cfg.to_str().unwrap(),
+            "not-an-ip",
+        ])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+}
