@@ -166,3 +166,57 @@ pub fn zone_upstreams(
     }
     out
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use crate::config::build;
+    use std::path::Path;
+
+    fn errors(text: &str) -> String {
+        build("t.toml", text, Path::new(".")).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn geo_keys_are_checked_with_positions() {
+        let e = errors("[geo]\noverrides = { \"10.0.0.0/33\" = \"DE\", \"10.0.0.0/8\" = \"Germany\" }\ntrusted_proxies = [\"proxy.local\"]\n");
+        assert!(e.contains("t.toml:2:") && e.contains("`10.0.0.0/33` is not an address range"), "{e}");
+        assert!(e.contains("`Germany` is not an ISO country code"), "{e}");
+        assert!(e.contains("t.toml:3:20: error: trusted proxy `proxy.local`"), "{e}");
+        let e = errors("[zones]\nDACH = [\"DE\", \"AUT\"]\n");
+        assert!(e.contains("zone DACH: `AUT` is not an ISO country code"), "{e}");
+        let e = errors("[[tenants]]\nname = \"t\"\nresidency_from_client = true\n");
+        assert!(e.contains("t.toml:3:25: error: residency_from_client picks among"), "{e}");
+        let e = errors("[[providers]]\nname = \"p\"\napi = \"openai\"\nupstream = \"https://x\"\nregion = \"Mars\"\nupstreams = { Atlantis = \"https://a\", EU = \"ftp://b\" }\n");
+        assert!(e.contains("region `MARS` is neither"), "{e}");
+        assert!(e.contains("upstreams: `Atlantis` is neither a zone"), "{e}");
+        assert!(e.contains("upstreams: `ftp://b` is not an http(s) URL"), "{e}");
+        let e = errors("[[pools]]\nname = \"g\"\nregion = \"Moon\"\nendpoints = [\"http://127.0.0.1:1\"]\n");
+        assert!(e.contains("t.toml:3:10: error: region `Moon`"), "{e}");
+    }
+
+    #[test]
+    fn geo_keys_build() {
+        let c = build(
+            "t.toml",
+            "[zones]\nDACH = [\"DE\", \"AT\", \"CH\"]\n[geo]\noverrides = { \"10.0.0.0/8\" = \"de\" }\ntrusted_proxies = [\"10.1.0.0/16\", \"::1\"]\ncache_size = 10\n[[tenants]]\nname = \"t\"\nresidency = [\"DACH\", \"US\"]\nresidency_from_client = true\n[[providers]]\nname = \"p\"\napi = \"openai\"\nupstream = \"https://api.example\"\nupstreams = { DACH = \"https://dach.example\", EU = \"https://eu.example\" }\n",
+            Path::new("."),
+        )
+        .unwrap();
+        assert_eq!(c.geo.trusted_proxies.len(), 2);
+        assert_eq!(c.geo.cache_size, 10);
+        assert!(c.geo.opened.is_none());
+        assert!(c.tenants[0].residency_from_client);
+        let p = &c.providers[0];
+        assert_eq!(p.zone_upstreams.len(), 2);
+        assert!(p.zone_upstreams.iter().any(|z| z.zone == "DACH" && z.declared.allows("CH")));
+        // The candidates for a DACH+US tenant: the DACH upstream by name, never the EU one (it
+        // reaches beyond DACH), and the default (declared US) last.
+        let r = c.tenants[0].residency.as_ref().unwrap();
+        let hosts: Vec<&str> = crate::routing::upstream_candidates(p, Some(r))
+            .iter()
+            .map(|c| c.upstream.host.as_str())
+            .collect();
+        assert_eq!(hosts, ["dach.example", "api.example"]);
+    }
+}

@@ -32,8 +32,9 @@ pub fn spawn_watcher(geo: Arc<Geo>, metrics: Arc<Metrics>) {
     let Some(path) = geo.path().map(PathBuf::from) else {
         return;
     };
+    // Taken now, not when the task first runs: a change made in between must still count.
+    let mut last = fingerprint(&path);
     tokio::spawn(async move {
-        let mut last = fingerprint(&path);
         loop {
             tokio::time::sleep(Duration::from_secs(1)).await;
             let now = fingerprint(&path);
@@ -62,4 +63,54 @@ pub fn spawn_watcher(geo: Arc<Geo>, metrics: Arc<Metrics>) {
             metrics.inc(METRIC, &[("outcome", outcome)]);
         }
     });
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::config::GeoConfig;
+    use crate::geo::test_mmdb::{build, Rec};
+
+    async fn wait_for(mut ok: impl FnMut() -> bool) -> bool {
+        for _ in 0..60 {
+            if ok() {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        false
+    }
+
+    #[tokio::test]
+    async fn a_changed_file_is_swapped_in_and_a_broken_one_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("country.mmdb");
+        std::fs::write(&path, build("T", &[("192.0.2.0/24", Rec::Country("DE"))])).unwrap();
+        let cfg = GeoConfig {
+            database: Some(path.clone()),
+            opened: Some(Arc::new(Database::open(&path).unwrap())),
+            cache_size: 16,
+            ..GeoConfig::default()
+        };
+        let geo = Arc::new(Geo::new(&cfg));
+        let metrics = Arc::new(Metrics::new());
+        let ip = "192.0.2.1".parse().unwrap();
+        assert_eq!(geo.locate(ip).unwrap().as_str(), "DE");
+        spawn_watcher(Arc::clone(&geo), Arc::clone(&metrics));
+        let moved = build(
+            "T",
+            &[("192.0.2.0/24", Rec::Country("US")), ("198.51.100.0/24", Rec::Country("FR"))],
+        );
+        std::fs::write(&path, moved).unwrap();
+        assert!(
+            wait_for(|| geo.locate(ip).is_ok_and(|c| c.as_str() == "US")).await,
+            "the cached DE answer must go with the old database"
+        );
+        std::fs::write(&path, b"garbage").unwrap();
+        let errors = "sovgate_geo_reload_total{outcome=\"error\"} 1";
+        assert!(wait_for(|| metrics.render().contains(errors)).await);
+        assert_eq!(geo.locate(ip).unwrap().as_str(), "US", "the previous database stays");
+        assert_eq!(geo.database().unwrap().kind(), "T");
+    }
 }
