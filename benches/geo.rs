@@ -26,7 +26,10 @@ fn geo() -> Geo {
     let codes = ["DE", "FR", "US", "GB", "JP", "NL", "IE", "SE"];
     for a in 1..=200u32 {
         for b in (0..=255u32).step_by(16) {
-            ranges.push((format!("{a}.{b}.0.0/12"), mmdb::Rec::Country(codes[(a + b) as usize % 8])));
+            ranges.push((
+                format!("{a}.{b}.0.0/12"),
+                mmdb::Rec::Country(codes[(a + b) as usize % 8]),
+            ));
         }
     }
     let refs: Vec<(&str, mmdb::Rec<'_>)> = ranges.iter().map(|(c, r)| (c.as_str(), *r)).collect();
@@ -69,7 +72,9 @@ fn bench(c: &mut Criterion) {
     grp.bench_function("baseline/hashmap_get", |b| {
         b.iter(|| black_box(map.get(black_box(&client))))
     });
-    grp.bench_function("locate/cached", |b| b.iter(|| black_box(g.locate(black_box(client)))));
+    grp.bench_function("locate/cached", |b| {
+        b.iter(|| black_box(g.locate(black_box(client))))
+    });
     grp.bench_function("locate/uncached_database", |b| {
         let db = g.database().unwrap();
         b.iter(|| black_box(db.country(black_box(dest))))

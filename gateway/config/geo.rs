@@ -174,24 +174,43 @@ mod tests {
     use std::path::Path;
 
     fn errors(text: &str) -> String {
-        build("t.toml", text, Path::new(".")).unwrap_err().to_string()
+        build("t.toml", text, Path::new("."))
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]
     fn geo_keys_are_checked_with_positions() {
         let e = errors("[geo]\noverrides = { \"10.0.0.0/33\" = \"DE\", \"10.0.0.0/8\" = \"Germany\" }\ntrusted_proxies = [\"proxy.local\"]\n");
-        assert!(e.contains("t.toml:2:") && e.contains("`10.0.0.0/33` is not an address range"), "{e}");
+        assert!(
+            e.contains("t.toml:2:") && e.contains("`10.0.0.0/33` is not an address range"),
+            "{e}"
+        );
         assert!(e.contains("`Germany` is not an ISO country code"), "{e}");
-        assert!(e.contains("t.toml:3:20: error: trusted proxy `proxy.local`"), "{e}");
+        assert!(
+            e.contains("t.toml:3:20: error: trusted proxy `proxy.local`"),
+            "{e}"
+        );
         let e = errors("[zones]\nDACH = [\"DE\", \"AUT\"]\n");
-        assert!(e.contains("zone DACH: `AUT` is not an ISO country code"), "{e}");
+        assert!(
+            e.contains("zone DACH: `AUT` is not an ISO country code"),
+            "{e}"
+        );
         let e = errors("[[tenants]]\nname = \"t\"\nresidency_from_client = true\n");
-        assert!(e.contains("t.toml:3:25: error: residency_from_client picks among"), "{e}");
+        assert!(
+            e.contains("t.toml:3:25: error: residency_from_client picks among"),
+            "{e}"
+        );
         let e = errors("[[providers]]\nname = \"p\"\napi = \"openai\"\nupstream = \"https://x\"\nregion = \"Mars\"\nupstreams = { Atlantis = \"https://a\", EU = \"ftp://b\" }\n");
         assert!(e.contains("region `MARS` is neither"), "{e}");
         assert!(e.contains("upstreams: `Atlantis` is neither a zone"), "{e}");
-        assert!(e.contains("upstreams: `ftp://b` is not an http(s) URL"), "{e}");
-        let e = errors("[[pools]]\nname = \"g\"\nregion = \"Moon\"\nendpoints = [\"http://127.0.0.1:1\"]\n");
+        assert!(
+            e.contains("upstreams: `ftp://b` is not an http(s) URL"),
+            "{e}"
+        );
+        let e = errors(
+            "[[pools]]\nname = \"g\"\nregion = \"Moon\"\nendpoints = [\"http://127.0.0.1:1\"]\n",
+        );
         assert!(e.contains("t.toml:3:10: error: region `Moon`"), "{e}");
     }
 
@@ -209,7 +228,10 @@ mod tests {
         assert!(c.tenants[0].residency_from_client);
         let p = &c.providers[0];
         assert_eq!(p.zone_upstreams.len(), 2);
-        assert!(p.zone_upstreams.iter().any(|z| z.zone == "DACH" && z.declared.allows("CH")));
+        assert!(p
+            .zone_upstreams
+            .iter()
+            .any(|z| z.zone == "DACH" && z.declared.allows("CH")));
         // The candidates for a DACH+US tenant: the DACH upstream by name, never the EU one (it
         // reaches beyond DACH), and the default (declared US) last.
         let r = c.tenants[0].residency.as_ref().unwrap();

@@ -100,7 +100,10 @@ mod tests {
         spawn_watcher(Arc::clone(&geo), Arc::clone(&metrics));
         let moved = build(
             "T",
-            &[("192.0.2.0/24", Rec::Country("US")), ("198.51.100.0/24", Rec::Country("FR"))],
+            &[
+                ("192.0.2.0/24", Rec::Country("US")),
+                ("198.51.100.0/24", Rec::Country("FR")),
+            ],
         );
         std::fs::write(&path, moved).unwrap();
         assert!(
@@ -110,7 +113,11 @@ mod tests {
         std::fs::write(&path, b"garbage").unwrap();
         let errors = "sovgate_geo_reload_total{outcome=\"error\"} 1";
         assert!(wait_for(|| metrics.render().contains(errors)).await);
-        assert_eq!(geo.locate(ip).unwrap().as_str(), "US", "the previous database stays");
+        assert_eq!(
+            geo.locate(ip).unwrap().as_str(),
+            "US",
+            "the previous database stays"
+        );
         assert_eq!(geo.database().unwrap().kind(), "T");
     }
 }

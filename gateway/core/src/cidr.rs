@@ -78,7 +78,7 @@ pub struct Overrides {
 
 impl Overrides {
     pub fn new(mut ranges: Vec<(Cidr, Country)>) -> Overrides {
-        ranges.sort_by(|a, b| b.0.len.cmp(&a.0.len));
+        ranges.sort_by_key(|r| std::cmp::Reverse(r.0.len));
         Overrides { ranges }
     }
 
