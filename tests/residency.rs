@@ -248,6 +248,38 @@ async fn the_per_zone_upstream_is_chosen() {
 }
 
 #[tokio::test]
+async fn a_pinned_address_still_verifies_tls_on_the_host_name() {
+    // `localhost` resolves to loopback; 127.0.0.1 is in Germany. The connection goes to the
+    // checked address, and TLS is still verified against the test CA for the upstream's name.
+    let pki = crate::tls::pki();
+    let roots = tempfile::tempdir().unwrap();
+    std::fs::write(roots.path().join("ca.pem"), &pki.ca_pem).unwrap();
+    let backend = stub("de-tls", "127.0.0.2").await;
+    let front = crate::tls::tls_front(&pki, backend.addr()).await;
+    let rest = format!(
+        "[tls]\nupstream_roots = \"{}/ca.pem\"\n{}",
+        roots.path().display(),
+        LYING_PROVIDER.replace("{EXTERNAL}", &format!("https://localhost:{}", front.port()))
+    );
+    let g = start(&rest).await;
+    let (status, _, body) = ask(&g, "eu", "127.0.0.1", "gpt-4o", &[]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!((backend.calls(), g.h.external.calls()), (1, 0));
+    let r = &last_decision(&g)["residency"];
+    assert_eq!(
+        (
+            r["destination_address"].as_str(),
+            r["destination_country"].as_str()
+        ),
+        (Some("127.0.0.1"), Some("DE"))
+    );
+    assert_eq!(
+        backend.requests()[0].header("host").unwrap(),
+        format!("localhost:{}", front.port())
+    );
+}
+
+#[tokio::test]
 async fn a_spoofed_forwarded_for_changes_nothing() {
     let g = start(ZONED_PROVIDER).await;
     // From Japan: outside both of the tenant's zones, whatever the headers claim.

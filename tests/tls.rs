@@ -10,13 +10,13 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use std::sync::Arc;
 
-struct Pki {
-    ca_pem: String,
+pub(crate) struct Pki {
+    pub(crate) ca_pem: String,
     leaf_pem: String,
     leaf_key: String,
 }
 
-fn pki() -> Pki {
+pub(crate) fn pki() -> Pki {
     let ca_key = rcgen::KeyPair::generate().unwrap();
     let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
@@ -105,7 +105,7 @@ async fn reverse_listener_serves_tls_over_h1_and_h2() {
 }
 
 /// A TLS front for a plain stub: terminates TLS with the given certificate and relays bytes.
-async fn tls_front(p: &Pki, backend: std::net::SocketAddr) -> std::net::SocketAddr {
+pub(crate) async fn tls_front(p: &Pki, backend: std::net::SocketAddr) -> std::net::SocketAddr {
     let chain = rustls_pemfile::certs(&mut p.leaf_pem.as_bytes())
         .collect::<Result<Vec<_>, _>>()
         .unwrap();

@@ -131,6 +131,14 @@ mod tests {
             assert_eq!(pinned_addr(&again), Some("192.0.2.1".parse().unwrap()));
         }
         assert_eq!(pinned_addr(&uri), None);
+        // An IPv6 literal upstream keeps its brackets and port.
+        let v6: Uri = "http://[::1]:8000/v1/models".parse().unwrap();
+        let pinned = pin_uri(&v6, "::1".parse().unwrap()).unwrap();
+        assert_eq!(pinned_addr(&pinned), Some("::1".parse().unwrap()));
+        assert_eq!(
+            (pinned.host(), pinned.port_u16()),
+            (Some("[::1]"), Some(8000))
+        );
     }
 
     #[tokio::test]
