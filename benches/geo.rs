@@ -32,6 +32,9 @@ fn geo() -> Geo {
             ));
         }
     }
+    // The two addresses measured, placed by more specific ranges.
+    ranges.push(("81.2.69.0/24".into(), mmdb::Rec::City("GB", "London")));
+    ranges.push(("104.18.0.0/16".into(), mmdb::Rec::Country("US")));
     let refs: Vec<(&str, mmdb::Rec<'_>)> = ranges.iter().map(|(c, r)| (c.as_str(), *r)).collect();
     let db = Database::from_bytes(mmdb::build("Bench-Country", &refs)).unwrap();
     let c = |s: &str| Country::parse(s).unwrap();
@@ -64,9 +67,14 @@ fn bench(c: &mut Criterion) {
     let no_headers = http::HeaderMap::new();
     let mut xff = http::HeaderMap::new();
     xff.insert("x-forwarded-for", "192.0.2.1, 81.2.69.160".parse().unwrap());
-    // Warm the caches, as every request after the first finds them.
-    let _ = g.locate(client);
-    let _ = g.locate(dest);
+    // Warm the caches, as every request after the first finds them, and check the answers the
+    // figures are for.
+    assert_eq!(g.locate(client).unwrap().as_str(), "GB");
+    let to = g.locate(dest).unwrap();
+    assert!(residency.narrow(Country::parse("GB").unwrap()).is_some());
+    assert_eq!(to.as_str(), "US");
+    assert!(admits(&residency, &declared, to));
+    assert_eq!(client_address(proxy, &xff, g.trusted_proxies()), Ok(client));
 
     let mut grp = c.benchmark_group("geo");
     grp.bench_function("baseline/hashmap_get", |b| {
