@@ -10,6 +10,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod intercept;
+pub mod geo;
 pub mod metrics;
 pub mod proxy;
 pub mod reload;

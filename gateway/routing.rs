@@ -1,7 +1,8 @@
 //! Glue between the built config and the pure routing policy, shared by the proxy and `scan` so a
 //! dry run reports exactly the route the gateway would take.
 
-use crate::config::Config;
+use crate::config::{Config, Provider, ZoneUpstream};
+use crate::geo::destination::Candidate;
 use sovgate_core::api::Family;
 use sovgate_core::policy::{decide, ExternalCandidate, Refusal, Route, RouteInput};
 use sovgate_core::residency::Residency;
@@ -39,9 +40,18 @@ pub fn choose_route_to(
             .map(|_| i),
         None => addressed_provider(config, family),
     };
-    let external = provider.map(|i| ExternalCandidate {
-        provider: i,
-        region: &config.providers[i].region,
+    let external = provider.map(|i| {
+        let p = &config.providers[i];
+        ExternalCandidate {
+            provider: i,
+            region: &p.region,
+            // The best declared upstream: a per-zone one inside the residency, else the default.
+            declared: Some(
+                upstream_candidates(p, residency)
+                    .first()
+                    .map_or(&p.declared, |c| c.declared),
+            ),
+        }
     });
     let input = RouteInput {
         class,
@@ -50,6 +60,34 @@ pub fn choose_route_to(
         residency,
     };
     decide(&config.policy, &config.models, &input)
+}
+
+/// The upstreams of a provider a residency-bound request may use, best first: per-zone upstreams
+/// keyed by one of the residency's own names, then other per-zone upstreams declared inside it,
+/// then the default upstream if its declared region is inside. Without a residency, the default.
+pub fn upstream_candidates<'a>(
+    p: &'a Provider,
+    residency: Option<&Residency>,
+) -> Vec<Candidate<'a>> {
+    let default = Candidate {
+        upstream: &p.upstream,
+        declared: &p.declared,
+    };
+    let Some(r) = residency else {
+        return vec![default];
+    };
+    let named = |z: &ZoneUpstream| r.names().iter().any(|n| n.eq_ignore_ascii_case(&z.zone));
+    let zone = |z: &'a ZoneUpstream| Candidate {
+        upstream: &z.upstream,
+        declared: &z.declared,
+    };
+    let inside = p.zone_upstreams.iter().filter(|z| r.covers(&z.declared));
+    let mut out: Vec<Candidate<'a>> = inside.clone().filter(|z| named(z)).map(zone).collect();
+    out.extend(inside.filter(|z| !named(z)).map(zone));
+    if r.covers(&p.declared) {
+        out.push(default);
+    }
+    out
 }
 
 /// A human-readable description of a route, for `scan` and the demo.

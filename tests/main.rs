@@ -12,6 +12,7 @@ mod leaks;
 mod pools;
 mod refusals;
 mod reload;
+mod residency;
 mod response;
 mod retries;
 mod sdk;

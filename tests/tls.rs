@@ -11,7 +11,7 @@ use hyper_util::rt::TokioExecutor;
 use std::sync::Arc;
 
 pub(crate) struct Pki {
-    ca_pem: String,
+    pub(crate) ca_pem: String,
     leaf_pem: String,
     leaf_key: String,
 }

@@ -1,7 +1,9 @@
 //! Command line: the contract in DESIGN.md (`serve`, `demo`, `rules check|test`, `scan`,
-//! `ca init`, `audit verify`) plus helpers (`keys hash`, `config default|check`, `stub`).
+//! `ca init`, `audit verify`) plus helpers (`geo lookup`, `keys hash`, `config default|check`,
+//! `stub`).
 
 mod ca;
+mod geo_cmd;
 pub mod rules_cmd;
 mod scan;
 mod serve;
@@ -64,6 +66,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: AuditCmd,
     },
+    /// Where addresses are, per the configured `[geo]` database and overrides.
+    Geo {
+        #[command(subcommand)]
+        cmd: GeoCmd,
+    },
     /// Tenant keys.
     Keys {
         #[command(subcommand)]
@@ -119,6 +126,17 @@ enum AuditCmd {
 }
 
 #[derive(Subcommand)]
+enum GeoCmd {
+    /// Print the country and zones of each address.
+    Lookup {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(required = true)]
+        addrs: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
 enum KeysCmd {
     /// Print the line to put in a tenant's keys_file for KEY.
     Hash { key: String },
@@ -170,6 +188,9 @@ pub fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Cmd::Geo {
+            cmd: GeoCmd::Lookup { config, addrs },
+        } => geo_cmd::lookup(config, &addrs),
         Cmd::Keys {
             cmd: KeysCmd::Hash { key },
         } => {

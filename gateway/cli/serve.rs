@@ -54,6 +54,7 @@ pub fn serve(config_path: Option<PathBuf>) -> ExitCode {
         let state = Arc::new(build_state(config)?);
         let running = proxy::start(Arc::clone(&state)).await?;
         crate::reload::spawn_watcher(Arc::clone(&state));
+        crate::geo::watch::spawn_watcher(Arc::clone(&state.geo), Arc::clone(&state.metrics));
         if let Some(a) = running.reverse {
             tracing::info!("reverse listener on http://{a} (set base_url to http://{a}/v1)");
         }

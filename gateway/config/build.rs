@@ -112,27 +112,7 @@ pub fn build(name: &str, text: &str, base: &Path) -> Result<Config, ConfigErrors
         );
     }
 
-    let geo = GeoConfig {
-        database: file.geo.database.as_ref().map(|s| path(s.get_ref())),
-        overrides: file
-            .geo
-            .overrides
-            .iter()
-            .map(|(k, v)| (k.clone(), v.get_ref().to_ascii_uppercase()))
-            .collect(),
-    };
-    for (cidr, country) in &file.geo.overrides {
-        if !sovgate_core::residency::is_country_code(country.get_ref()) {
-            c.at(
-                country.span().start,
-                format!(
-                    "override for {cidr}: `{}` is not an ISO country code",
-                    country.get_ref()
-                ),
-                Some("write a two-letter code such as \"DE\""),
-            );
-        }
-    }
+    let geo = super::geo::geo(&mut c, &file.geo, name, text, &path);
 
     let mut policy = PolicyTable::default();
     for (slot, value) in [
@@ -164,6 +144,7 @@ pub fn build(name: &str, text: &str, base: &Path) -> Result<Config, ConfigErrors
         }
     }
 
+    super::geo::check_zones(&mut c, &file.zones);
     let zones: Vec<(String, Vec<String>)> = file
         .zones
         .iter()
@@ -177,12 +158,17 @@ pub fn build(name: &str, text: &str, base: &Path) -> Result<Config, ConfigErrors
     let providers = file
         .providers
         .iter()
-        .filter_map(|p| provider(&mut c, p, &path))
+        .filter_map(|p| provider(&mut c, p, &zones, &path))
         .collect::<Vec<_>>();
     let pools = file
         .pools
         .iter()
-        .filter_map(|p| pool(&mut c, p))
+        .filter_map(|p| {
+            if let Some(r) = &p.region {
+                super::geo::declared(&mut c, Some(r), r.get_ref(), &zones);
+            }
+            pool(&mut c, p)
+        })
         .collect::<Vec<_>>();
 
     let mut models = Vec::new();
@@ -239,6 +225,7 @@ pub fn build(name: &str, text: &str, base: &Path) -> Result<Config, ConfigErrors
         models,
         audit,
         egress,
+        zones,
     })
 }
 
@@ -306,8 +293,17 @@ fn tenant(
             }
         }
     };
+    let from_client = t.residency_from_client.as_ref();
+    if from_client.is_some_and(|f| *f.get_ref()) && t.residency.is_empty() {
+        c.at(
+            from_client.map_or(0, |f| f.span().start),
+            "residency_from_client picks among the tenant's residency zones, and it lists none",
+            Some("list the zones clients may be in, e.g. residency = [\"EU\", \"UK\", \"US\"]"),
+        );
+    }
     Some(Tenant {
         name: t.name.get_ref().clone(),
+        residency_from_client: from_client.is_some_and(|f| *f.get_ref()),
         anonymous: t.keys_file.is_none(),
         key_hashes,
         residency,
@@ -334,6 +330,7 @@ fn parse_key_hash(line: &str) -> Option<[u8; 32]> {
 fn provider(
     c: &mut Collector<'_>,
     p: &ProviderFile,
+    zones: &[(String, Vec<String>)],
     path: &dyn Fn(&str) -> PathBuf,
 ) -> Option<Provider> {
     let family = match Family::parse(p.api.get_ref()) {
@@ -401,15 +398,19 @@ fn provider(
         (None, Some(v)) => std::env::var(v.get_ref()).ok().map(Secret),
         (None, None) => None,
     };
+    let region = p
+        .region
+        .as_ref()
+        .map_or("US".to_owned(), |r| r.get_ref().to_ascii_uppercase());
+    let declared = super::geo::declared(c, p.region.as_ref(), &region, zones);
     Some(Provider {
         name: p.name.get_ref().clone(),
         family,
         hosts,
         upstream,
-        region: p
-            .region
-            .as_ref()
-            .map_or("US".to_owned(), |r| r.get_ref().to_ascii_uppercase()),
+        region,
+        declared,
+        zone_upstreams: super::geo::zone_upstreams(c, &p.upstreams, zones),
         key,
         follow_host: p.upstream.is_none(),
     })

@@ -91,6 +91,11 @@ pub struct GeoFile {
     pub database: Option<S<String>>,
     #[serde(default)]
     pub overrides: BTreeMap<String, S<String>>,
+    /// Proxies whose `X-Forwarded-For` / `Forwarded` headers are believed (CIDRs).
+    #[serde(default)]
+    pub trusted_proxies: Vec<S<String>>,
+    /// Addresses whose location is remembered between requests (default 65536).
+    pub cache_size: Option<S<u64>>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -115,6 +120,8 @@ pub struct TenantFile {
     /// Client-certificate names (subject CN or SAN) that identify this tenant over mTLS (ext).
     #[serde(default)]
     pub client_names: Vec<S<String>>,
+    /// Narrow `residency` to the zone the client is in (an EU client's data stays in the EU).
+    pub residency_from_client: Option<S<bool>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -126,6 +133,9 @@ pub struct ProviderFile {
     pub hosts: Vec<S<String>>,
     pub upstream: Option<S<String>>,
     pub region: Option<S<String>>,
+    /// Per-zone upstreams: zone name or country code → base URL.
+    #[serde(default)]
+    pub upstreams: BTreeMap<String, S<String>>,
     pub key_file: Option<S<String>>,
     /// Name of an environment variable holding the provider key (alternative to `key_file`).
     pub key_env: Option<S<String>>,

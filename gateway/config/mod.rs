@@ -6,6 +6,7 @@ mod build;
 mod egress;
 mod error;
 mod file;
+mod geo;
 mod model;
 
 pub use build::{build, hash_key, parse_upstream};

@@ -1,6 +1,7 @@
 //! The built config: what the gateway runs on. Produced only by [`super::build`].
 
 use sovgate_core::api::Family;
+use sovgate_core::cidr::{Cidr, Overrides};
 use sovgate_core::policy::{ModelRoute, PolicyTable};
 use sovgate_core::residency::Residency;
 use std::collections::HashSet;
@@ -24,6 +25,8 @@ pub struct Config {
     pub models: Vec<ModelRoute>,
     pub audit: AuditConfig,
     pub egress: super::egress::Egress,
+    /// `[zones]`: operator zones (name, country codes), beside the built-in ones.
+    pub zones: Vec<(String, Vec<String>)>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -84,6 +87,8 @@ pub struct Tenant {
     pub allow_anonymous: bool,
     /// mTLS identities (certificate CN or SAN, lowercase) of this tenant.
     pub client_names: Vec<String>,
+    /// Each request's residency is narrowed to the tenant's zones that hold the client's country.
+    pub residency_from_client: bool,
 }
 
 /// An upstream base URL, split once at build time.
@@ -124,11 +129,24 @@ pub struct Provider {
     pub upstream: Upstream,
     /// Declared location (ISO country code).
     pub region: String,
+    /// `region` as a set of countries, for checking located addresses against it.
+    pub declared: Residency,
+    /// Per-zone upstreams (`upstreams = { EU = "https://eu.api.openai.com" }`), in key order.
+    pub zone_upstreams: Vec<ZoneUpstream>,
     /// The provider key injected upstream; never logged.
     pub key: Option<Secret>,
     /// No `upstream` was configured: intercepted requests go to the host the client addressed
     /// (a regional or per-resource host), reverse-listener requests to `upstream`.
     pub follow_host: bool,
+}
+
+/// An upstream declared to be inside a zone.
+#[derive(Debug, Clone)]
+pub struct ZoneUpstream {
+    /// The key as written (`EU`, `DE`, an operator zone).
+    pub zone: String,
+    pub declared: Residency,
+    pub upstream: Upstream,
 }
 
 /// A credential that never prints.
@@ -220,10 +238,19 @@ pub struct AuditConfig {
     pub sync: bool,
 }
 
-/// `[geo]`: where addresses are located. Residency enforcement on resolved addresses builds on it.
+/// `[geo]`: where addresses are located (see `crate::geo`).
 #[derive(Debug, Clone, Default)]
 pub struct GeoConfig {
     pub database: Option<PathBuf>,
+    /// Where `database` is written (`file:line:column`), for errors found after the build.
+    pub database_at: String,
     /// (CIDR, ISO country code), as written; they win over the database.
     pub overrides: Vec<(String, String)>,
+    /// The same, parsed.
+    pub override_table: Overrides,
+    pub trusted_proxies: Vec<Cidr>,
+    pub cache_size: usize,
+    /// The database as read when the config was built: a config whose database cannot be read
+    /// does not build, so the gateway never starts on one.
+    pub opened: Option<std::sync::Arc<crate::geo::Database>>,
 }

@@ -27,12 +27,16 @@ pub async fn send(
     req: Request<Full<Bytes>>,
 ) -> Result<Response<Incoming>, GatewayError> {
     let target = req.uri().to_string();
-    match tokio::time::timeout(
-        state.config.limits.upstream_timeout,
-        state.client.request(req),
-    )
-    .await
-    {
+    // A pinned request must reach exactly its checked address: only the pinned client, which
+    // never resolves, may carry it.
+    let sent = async {
+        if super::dial::pinned_addr(req.uri()).is_some() {
+            state.pinned.request(req).await
+        } else {
+            state.client.request(req).await
+        }
+    };
+    match tokio::time::timeout(state.config.limits.upstream_timeout, sent).await {
         Ok(Ok(resp)) => Ok(resp),
         Ok(Err(e)) => Err(upstream_error(&target, &e)),
         Err(_) => Err(GatewayError::gateway_timeout(format!(
@@ -66,10 +70,14 @@ pub async fn to_pool(
     path_and_query: &str,
     affinity: Option<u64>,
     body: Bytes,
+    pins: Option<&[Option<std::net::IpAddr>]>,
 ) -> Result<(Response<Incoming>, Lease), GatewayError> {
     let started = Instant::now();
     let budget = pool.config.tuning.retry_budget;
-    let mut tried = Vec::new();
+    // Endpoints outside the tenant's residency are out of rotation for this request.
+    let mut tried: Vec<usize> = pins.map_or_else(Vec::new, |p| {
+        (0..p.len()).filter(|i| p[*i].is_none()).collect()
+    });
     let mut last: Option<GatewayError> = None;
     for attempt in 0..MAX_ATTEMPTS {
         // A retry is only worth it while the client still waits for a first byte it can use.
@@ -93,6 +101,11 @@ pub async fn to_pool(
             body: body.clone(),
         })?;
         let retry_left = attempt + 1 < MAX_ATTEMPTS && pool.endpoints.len() > tried.len();
+        let mut req = req;
+        if let Some(ip) = pins.and_then(|p| p.get(lease.index).copied().flatten()) {
+            *req.uri_mut() = super::dial::pin_uri(req.uri(), ip)
+                .map_err(|e| GatewayError::internal("bad_upstream_uri", e))?;
+        }
         match send(state, req).await {
             Ok(resp) if resp.status().as_u16() == 503 && retry_left => {
                 lease.eject();

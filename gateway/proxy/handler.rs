@@ -2,7 +2,7 @@
 //! audit, forward, relay. Each step either hands the next one what it decided or returns a typed
 //! error; [`handle`] turns errors into responses in one place.
 
-use super::auth::{authenticate, TenantRef};
+use super::auth::authenticate;
 use super::body::{decode, read_limited};
 use super::relay::{full, Completion, ProxyBody, Staged, Tracked};
 use super::state::State;
@@ -38,6 +38,8 @@ pub struct Ctx {
     pub findings: Vec<AuditFinding>,
     pub class: sovgate_core::types::Class,
     pub bytes_in: u64,
+    /// The residency decision, for tenants with a residency.
+    pub geo: Option<crate::geo::decision::Decision>,
 }
 
 pub async fn handle(
@@ -56,10 +58,16 @@ pub async fn handle(
         findings: Vec::new(),
         class: sovgate_core::types::Class::Public,
         bytes_in: 0,
+        geo: None,
     };
     match pipeline(&state, &mut ctx, req).await {
         Ok(resp) => resp,
-        Err(e) => refuse(&state, &ctx, &e),
+        Err(e) => {
+            if let Some(d) = ctx.geo.as_mut() {
+                d.conclude(&state.metrics, e.code(), Some(e.message().to_owned()));
+            }
+            refuse(&state, &ctx, &e)
+        }
     }
 }
 
@@ -102,6 +110,9 @@ pub fn base_record(ctx: &Ctx) -> AuditRecord {
     rec.findings = ctx.findings.clone();
     rec.classification = ctx.class;
     rec.bytes_in = Some(ctx.bytes_in);
+    if let Some(d) = &ctx.geo {
+        rec.extra.insert("residency".into(), d.to_json());
+    }
     rec
 }
 
@@ -166,15 +177,33 @@ async fn pipeline(
     }
     ctx.model = report.model.clone().or_else(|| ep.path_model.clone());
 
+    let residency = crate::geo::decision::request_residency(
+        &state.geo,
+        tenant.tenant,
+        ctx.conn.remote.ip(),
+        &parts.headers,
+        &mut ctx.geo,
+    )
+    .map_err(|r| GatewayError::refusal(&sovgate_core::policy::Refusal::Geo(r)))?;
+    let residency = residency.as_deref();
     let addressed = target.as_ref().and_then(|t| t.provider);
     let route = choose_route(
         &config,
-        &tenant,
+        residency,
         &ep,
         &report,
         ctx.model.as_deref(),
         addressed,
     )?;
+    let (route, pin) = super::residency::verify(
+        state,
+        &config,
+        route,
+        residency,
+        ctx.model.as_deref(),
+        &mut ctx.geo,
+    )
+    .await?;
     let dest_kind = match route {
         Route::Local { .. } => DestinationKind::Local,
         Route::External { .. } => DestinationKind::External,
@@ -259,8 +288,9 @@ async fn pipeline(
                 );
             }
             let key = super::balance::affinity_for(&lease_pool, &out);
+            let pins = pin.as_ref().and_then(|p| p.pool_addrs());
             let (resp, lease) =
-                forward::to_pool(state, &lease_pool, &parts, &path, key, out).await?;
+                forward::to_pool(state, &lease_pool, &parts, &path, key, out, pins).await?;
             // The completion record names the endpoint that answered (after any retries).
             if let Some(d) = rec.destination.as_mut() {
                 d.endpoint = lease.upstream().url();
@@ -271,7 +301,16 @@ async fn pipeline(
             let p = config.providers.get(provider).ok_or_else(|| {
                 GatewayError::internal("bad_provider", "route points at a missing provider")
             })?;
-            let upstream = crate::intercept::upstream_for(p, target.as_deref())?;
+            let pinned = match &pin {
+                Some(super::residency::Pin::External(pinned)) => Some(pinned),
+                _ => None,
+            };
+            // A residency-checked request goes to the checked upstream; otherwise an
+            // intercepted one may keep the host the client addressed.
+            let upstream = match pinned {
+                Some(x) => std::borrow::Cow::Borrowed(&x.upstream),
+                None => crate::intercept::upstream_for(p, target.as_deref())?,
+            };
             let mut rec = base_record(ctx);
             rec.action = if changed { "transform" } else { "forward" }.into();
             rec.destination = Some(AuditDestination {
@@ -280,7 +319,7 @@ async fn pipeline(
                 endpoint: upstream.url(),
             });
             audit_decision(state, &rec)?;
-            let req = build_request(Outgoing {
+            let mut req = build_request(Outgoing {
                 method: &parts.method,
                 headers: &parts.headers,
                 upstream: &upstream,
@@ -288,6 +327,10 @@ async fn pipeline(
                 credential: provider_credential(p),
                 body: out,
             })?;
+            if let Some(x) = pinned {
+                *req.uri_mut() = super::dial::pin_uri(req.uri(), x.addr)
+                    .map_err(|e| GatewayError::internal("bad_upstream_uri", e))?;
+            }
             let resp = forward::send(state, req).await?;
             relay(state, ctx, rec, resp, None, "external", &plan).await
         }
@@ -334,13 +377,12 @@ fn record_findings(ctx: &mut Ctx, rules: &RuleSet, report: &Report) {
 
 fn choose_route(
     config: &crate::config::Config,
-    tenant: &TenantRef<'_>,
+    residency: Option<&sovgate_core::residency::Residency>,
     ep: &Endpoint,
     report: &Report,
     model: Option<&str>,
     addressed: Option<usize>,
 ) -> Result<Route, GatewayError> {
-    let residency = tenant.tenant.and_then(|t| t.residency.as_ref());
     let input = (ep.family, report.class, model);
     crate::routing::choose_route_to(config, residency, input, addressed)
         .map_err(|r| GatewayError::refusal(&r))

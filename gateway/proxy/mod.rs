@@ -11,6 +11,7 @@ mod admit;
 mod auth;
 pub mod balance;
 mod body;
+pub mod dial;
 mod forward;
 mod framing;
 mod handler;
@@ -18,6 +19,7 @@ pub mod health;
 mod models;
 pub mod pool;
 mod relay;
+mod residency;
 mod server;
 mod state;
 mod upstream;
@@ -113,5 +115,15 @@ pub(crate) fn describe_metrics(m: &Metrics) {
         "sovgate_rules_reload_total",
         MetricKind::Counter,
         "Rule reloads by outcome",
+    );
+    m.describe(
+        crate::geo::decision::METRIC,
+        MetricKind::Counter,
+        "Residency decisions by zone and outcome (allowed, or the refusal code)",
+    );
+    m.describe(
+        crate::geo::watch::METRIC,
+        MetricKind::Counter,
+        "Geo database reloads by outcome",
     );
 }

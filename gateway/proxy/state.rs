@@ -31,11 +31,18 @@ pub struct State {
     pub server_tls: Option<tokio_rustls::TlsAcceptor>,
     /// CA, minted certificates and host tables, when `[tls] ca_cert` is configured.
     pub intercept: Option<Arc<crate::intercept::Intercept>>,
+    /// Where addresses are (`[geo]`); the database inside is swapped on reload.
+    pub geo: Arc<crate::geo::Geo>,
+    /// Sends residency-checked requests to exactly the checked address (`super::dial`).
+    pub pinned: super::dial::PinnedClient,
 }
 
 impl State {
     pub fn new(config: Config, rules: RuleSet, audit: AuditLog) -> anyhow::Result<State> {
-        let client = build_client(&config)?;
+        let tls = upstream_tls(&config)?;
+        let client = build_client(&config, tls.clone());
+        let pinned = super::dial::client(tls, config.limits.connect_timeout);
+        let geo = Arc::new(crate::geo::Geo::new(&config.geo));
         let clients = crate::intercept::mtls::verifier(&config)?;
         let server_tls = match (&config.tls.server_cert, &config.tls.server_key) {
             (Some(c), Some(k)) => Some(server_tls(c, k, clients)?),
@@ -55,13 +62,15 @@ impl State {
             ready: AtomicBool::new(true),
             server_tls,
             intercept,
+            geo,
+            pinned,
         })
     }
 }
 
-/// The upstream client: TLS verification always on (webpki roots, plus the configured extra
-/// roots for providers reached through a corporate TLS-inspecting hop or a test CA).
-fn build_client(config: &Config) -> anyhow::Result<HttpClient> {
+/// Upstream TLS: verification always on (webpki roots, plus the configured extra roots for
+/// providers reached through a corporate TLS-inspecting hop or a test CA).
+fn upstream_tls(config: &Config) -> anyhow::Result<rustls::ClientConfig> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     if let Some(path) = &config.tls.upstream_roots {
@@ -83,6 +92,11 @@ fn build_client(config: &Config) -> anyhow::Result<HttpClient> {
         .context("TLS protocol versions")?
         .with_root_certificates(roots)
         .with_no_client_auth();
+    Ok(tls)
+}
+
+/// The ordinary upstream client.
+fn build_client(config: &Config, tls: rustls::ClientConfig) -> HttpClient {
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     http.set_nodelay(true);
@@ -93,9 +107,9 @@ fn build_client(config: &Config) -> anyhow::Result<HttpClient> {
         .enable_http1()
         .enable_http2()
         .wrap_connector(http);
-    Ok(Client::builder(TokioExecutor::new())
+    Client::builder(TokioExecutor::new())
         .pool_idle_timeout(std::time::Duration::from_secs(60))
-        .build(https))
+        .build(https)
 }
 
 /// The reverse listener's TLS: the configured chain and key, ALPN h2 then http/1.1.

@@ -1,6 +1,8 @@
 //! Test harness: a gateway built from a config text, with recording stubs on ephemeral ports.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod mmdb;
+
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;

@@ -13,12 +13,14 @@
 //! - [`inspect`]: walks every key and string of a body (and JSON embedded in strings) and
 //!   collects findings with JSON paths.
 //! - [`transform`]: drops, redacts, pseudonymizes or blocks, producing the bytes that may leave.
-//! - [`policy`] and [`residency`]: where a classified request may go.
+//! - [`policy`], [`residency`] and [`geo`]: where a classified request may go.
 //! - [`translate`]: Anthropic Messages ⇄ OpenAI chat, requests, answers and streams.
 //! - [`sse`] and [`restore`]: the response path — SSE framing and streaming pseudonym restoration.
 //! - [`types`]: the small vocabulary shared by all of them (class, action, mode, ...).
 
 pub mod api;
+pub mod cidr;
+pub mod geo;
 pub mod glob;
 pub mod inspect;
 pub mod json;

@@ -7,6 +7,7 @@
 //! The rule of thumb: a class the policy keeps local never reaches an external provider, whatever
 //! else is true — there is no fallback from local to external, only the other way round.
 
+use crate::geo::GeoRefusal;
 use crate::glob::Glob;
 use crate::residency::Residency;
 use crate::types::Class;
@@ -83,6 +84,9 @@ pub struct ExternalCandidate<'a> {
     pub provider: usize,
     /// The provider's declared region (ISO country code).
     pub region: &'a str,
+    /// The declared location of the upstream that would be used, when it is a zone rather than
+    /// `region` (a per-zone upstream such as `EU = "https://eu.api.openai.com"`).
+    pub declared: Option<&'a Residency>,
 }
 
 /// Everything the decision depends on.
@@ -113,13 +117,15 @@ pub enum Refusal {
     ResidencyUnmet { region: String, zones: Vec<String> },
     /// Nothing local serves the model and no external provider is configured for the API.
     NoDestination { model: Option<String> },
+    /// Where the destination (or the client) actually is does not satisfy the residency.
+    Geo(GeoRefusal),
 }
 
 impl Refusal {
     pub fn status(&self) -> u16 {
         match self {
             Refusal::ClassDenied { .. } => 403,
-            Refusal::ResidencyUnmet { .. } => 451,
+            Refusal::ResidencyUnmet { .. } | Refusal::Geo(_) => 451,
             Refusal::NoLocalPool { .. } | Refusal::NoDestination { .. } => 503,
         }
     }
@@ -130,6 +136,7 @@ impl Refusal {
             Refusal::NoLocalPool { .. } => "no_local_pool",
             Refusal::ResidencyUnmet { .. } => "residency_unmet",
             Refusal::NoDestination { .. } => "no_destination",
+            Refusal::Geo(g) => g.code(),
         }
     }
 }
@@ -156,6 +163,7 @@ impl fmt::Display for Refusal {
                 "no local pool serves model {} and no external provider is configured for this API",
                 model(m)
             ),
+            Refusal::Geo(g) => g.fmt(f),
         }
     }
 }
@@ -196,7 +204,10 @@ pub fn decide(
                     model: input.model.map(str::to_owned),
                 });
             };
-            let inside = input.residency.is_none_or(|r| r.allows(ext.region));
+            let inside = input.residency.is_none_or(|r| match ext.declared {
+                Some(d) => r.covers(d),
+                None => r.allows(ext.region),
+            });
             if inside {
                 return Ok(Route::External {
                     provider: ext.provider,
@@ -238,6 +249,7 @@ mod tests {
             external: Some(ExternalCandidate {
                 provider: 3,
                 region,
+                declared: None,
             }),
             residency,
         }
@@ -289,6 +301,37 @@ mod tests {
         assert_eq!(r.map_err(|e| e.status()), Err(451));
         let r = decide(&p, &models(), &input(Class::Public, "o1", "DE", Some(&eu)));
         assert_eq!(r, Ok(Route::External { provider: 3 }));
+    }
+
+    #[test]
+    fn a_declared_zone_upstream_inside_the_residency_is_external() {
+        let p = PolicyTable::default();
+        let eu = Residency::resolve(&["EU".into()], &[]).unwrap();
+        let de = Residency::resolve(&["DE".into()], &[]).unwrap();
+        let eea = Residency::resolve(&["EEA".into()], &[]).unwrap();
+        let mut i = input(Class::Public, "o1", "US", Some(&eu));
+        i.external = Some(ExternalCandidate {
+            provider: 3,
+            region: "US",
+            declared: Some(&de),
+        });
+        assert_eq!(
+            decide(&p, &models(), &i),
+            Ok(Route::External { provider: 3 })
+        );
+        // EEA reaches beyond the EU (Norway): not inside.
+        i.external = Some(ExternalCandidate {
+            provider: 3,
+            region: "US",
+            declared: Some(&eea),
+        });
+        assert_eq!(decide(&p, &models(), &i).map_err(|e| e.status()), Err(451));
+        let g = Refusal::Geo(crate::geo::GeoRefusal::Unresolved {
+            host: "eu.example".into(),
+            error: "no such host".into(),
+        });
+        assert_eq!((g.status(), g.code()), (451, "residency_unresolved"));
+        assert!(g.to_string().contains("eu.example did not resolve"));
     }
 
     #[test]

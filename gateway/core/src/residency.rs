@@ -5,7 +5,7 @@
 //! built-in zones follow the political definitions as of 2025; operators can add their own in
 //! config. Anything unknown is outside every zone: residency fails closed.
 
-use std::collections::BTreeSet;
+use crate::geo::{Country, CountrySet};
 
 const EU: &[&str] = &[
     "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV",
@@ -38,32 +38,42 @@ pub fn is_country_code(s: &str) -> bool {
     s.len() == 2 && s.bytes().all(|b| b.is_ascii_alphabetic())
 }
 
-/// A resolved residency requirement: the union of the countries of its zones.
+/// A resolved residency requirement: the union of the countries of its zones, each zone kept
+/// apart too so that a request can be narrowed to the zone its client is in.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Residency {
     names: Vec<String>,
-    countries: BTreeSet<String>,
+    /// The countries of each name, in the order written.
+    parts: Vec<CountrySet>,
+    all: CountrySet,
 }
 
 impl Residency {
     /// Resolves zone names and country codes. `extra` are operator-defined zones
     /// (name, countries), consulted before the built-ins. Returns the unknown names on failure.
     pub fn resolve(names: &[String], extra: &[(String, Vec<String>)]) -> Result<Residency, String> {
-        let mut countries = BTreeSet::new();
+        let mut parts = Vec::with_capacity(names.len());
         for name in names {
-            if let Some((_, list)) = extra.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
-                countries.extend(list.iter().map(|c| c.to_ascii_uppercase()));
-            } else if let Some(list) = builtin_zone(name) {
-                countries.extend(list.into_iter().map(str::to_owned));
-            } else if is_country_code(name) {
-                countries.insert(name.to_ascii_uppercase());
-            } else {
-                return Err(name.clone());
-            }
+            let set: CountrySet =
+                if let Some((_, list)) = extra.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+                    list.iter().filter_map(|c| Country::parse(c)).collect()
+                } else if let Some(list) = builtin_zone(name) {
+                    list.into_iter().filter_map(Country::parse).collect()
+                } else if let Some(c) = Country::parse(name) {
+                    [c].into_iter().collect()
+                } else {
+                    return Err(name.clone());
+                };
+            parts.push(set);
+        }
+        let mut all = CountrySet::default();
+        for p in &parts {
+            all.union(p);
         }
         Ok(Residency {
             names: names.to_vec(),
-            countries,
+            parts,
+            all,
         })
     }
 
@@ -74,7 +84,36 @@ impl Residency {
 
     /// Whether a destination in `country` (ISO alpha-2) satisfies this residency.
     pub fn allows(&self, country: &str) -> bool {
-        self.countries.contains(&country.to_ascii_uppercase())
+        Country::parse(country).is_some_and(|c| self.all.contains(c))
+    }
+
+    /// [`allows`](Self::allows) for a parsed country: one bit test.
+    pub fn allows_country(&self, country: Country) -> bool {
+        self.all.contains(country)
+    }
+
+    /// Every country this residency allows.
+    pub fn countries(&self) -> &CountrySet {
+        &self.all
+    }
+
+    /// Whether everything `other` allows, this allows too (a declared region inside a zone).
+    pub fn covers(&self, other: &Residency) -> bool {
+        !other.all.is_empty() && self.all.covers(&other.all)
+    }
+
+    /// The part of this residency that holds `country`: the zones (and codes) containing it.
+    /// `None` when none does. Used to keep a client's data in the client's own zone.
+    pub fn narrow(&self, country: Country) -> Option<Residency> {
+        let mut out = Residency::default();
+        for (name, set) in self.names.iter().zip(&self.parts) {
+            if set.contains(country) {
+                out.names.push(name.clone());
+                out.parts.push(*set);
+                out.all.union(set);
+            }
+        }
+        (!out.names.is_empty()).then_some(out)
     }
 }
 
@@ -101,5 +140,20 @@ mod tests {
             Residency::resolve(&["Mars".into()], &[]),
             Err("Mars".into())
         );
+    }
+
+    #[test]
+    fn narrowing_to_the_client_zone() {
+        let r = Residency::resolve(&["EU".into(), "US".into(), "CH".into()], &[]).unwrap();
+        let de = Country::parse("DE").unwrap();
+        let eu = r.narrow(de).unwrap();
+        assert_eq!(eu.names(), ["EU"]);
+        assert!(eu.allows("FR") && !eu.allows("US") && !eu.allows("CH"));
+        let us = r.narrow(Country::parse("US").unwrap()).unwrap();
+        assert!(us.allows("US") && !us.allows("DE"));
+        assert!(r.narrow(Country::parse("JP").unwrap()).is_none());
+        let de_only = Residency::resolve(&["DE".into()], &[]).unwrap();
+        assert!(eu.covers(&de_only) && !de_only.covers(&eu));
+        assert!(!eu.covers(&Residency::default()));
     }
 }
