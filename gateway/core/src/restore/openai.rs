@@ -19,6 +19,7 @@ use super::{
     StreamRestorer,
 };
 use crate::sse::{write_sse, SseEvent};
+use crate::output::{OutputRules, OutputTally};
 use crate::vault::Vault;
 
 /// Text fields of a delta, each its own channel.
@@ -61,6 +62,12 @@ impl<V: Borrow<Vault>> OpenAiChatRestorer<V> {
             meta: Map::new(),
             unparsed: 0,
         }
+    }
+
+    /// Runs the response rules on this stream's text from now on ([`crate::output`]).
+    pub fn with_output(mut self, rules: OutputRules) -> Self {
+        self.channels.set_output(rules);
+        self
     }
 
     /// Restores one chunk in place. Returns the chunks to send before it (flushes of channels
@@ -114,7 +121,7 @@ impl<V: Borrow<Vault>> OpenAiChatRestorer<V> {
                 continue;
             }
             let mut flushed = Vec::new();
-            for ((_, field), held) in self.channels.take_where(|k| k.0 == ci) {
+            for ((_, field), held) in self.channels.take_where(vault, |k| k.0 == ci) {
                 match field_mut(choice, field).filter(|_| present.contains(&field)) {
                     Some(text) => {
                         text.push_str(&held);
@@ -160,7 +167,7 @@ impl<V: Borrow<Vault>> OpenAiChatRestorer<V> {
 
     fn flush_all(&mut self) -> Vec<Value> {
         let mut by_choice: Vec<(u64, Vec<(Field, String)>)> = Vec::new();
-        for ((ci, field), held) in self.channels.take_all() {
+        for ((ci, field), held) in self.channels.take_all(self.vault.borrow()) {
             match by_choice.last_mut() {
                 Some((last, fields)) if *last == ci => fields.push((field, held)),
                 _ => by_choice.push((ci, vec![(field, held)])),
@@ -252,5 +259,9 @@ impl<V: Borrow<Vault>> StreamRestorer for OpenAiChatRestorer<V> {
 
     fn unparsed(&self) -> usize {
         self.unparsed
+    }
+
+    fn tally(&self) -> &OutputTally {
+        &self.channels.tally
     }
 }
