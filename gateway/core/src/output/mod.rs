@@ -114,7 +114,7 @@ pub fn filter_complete(
 
 /// Scans `s` and writes `s[from..end]` to `out` with the settled matches acted on; returns `end`.
 ///
-/// A match is settled when it starts in `from..upto`; `end` is `upto`, or later when a settled
+/// A match is settled when it starts before `upto` and ends after `from`; `end` is `upto`, or later when a settled
 /// match that redacts reaches past it (the whole match is then written redacted). Matches that
 /// start before `from` (context already sent) or at `upto` and later (text still held) are left
 /// for another call, so each match is acted on and counted once.
@@ -140,9 +140,14 @@ pub(crate) fn apply(
     let placeholders = placeholder_spans(vault, s);
     let mut pos = from;
     let mut end = upto;
-    for TextMatch { rule, range } in found {
-        if range.start < from || range.start >= upto {
+    for TextMatch { rule, mut range } in found {
+        if range.end <= from || range.start >= upto {
             continue;
+        }
+        if range.start < from {
+            // Only when a run outgrew the hold: the match began in text already sent, and its
+            // continuation goes redacted.
+            range.start = from;
         }
         if placeholders
             .iter()
