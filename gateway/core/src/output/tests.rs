@@ -67,7 +67,7 @@ pub(crate) fn output_rules() -> OutputRules {
     OutputRules::new(Arc::new(set)).unwrap()
 }
 
-fn vault() -> Vault {
+pub(crate) fn vault() -> Vault {
     let mut v = Vault::new();
     assert_eq!(v.placeholder_for("email", "jane@corp.example"), "⟦EMAIL_1⟧");
     v

@@ -54,12 +54,14 @@ pub fn blocked_event(family: Family, op: Op, rule_id: &str, seq: Option<u64>) ->
 }
 
 /// The end of a blocked Gemini JSON-array stream: the error as the last element, then `]`, so
-/// what the client received still parses as one array.
-pub fn blocked_array_tail(opened: bool, sent_element: bool, rule_id: &str) -> Vec<u8> {
+/// what the client received still parses as one array (`[{"error":...}]` when nothing was sent
+/// yet, as Gemini itself streams errors). `last_sent` is the last non-whitespace byte the client got.
+pub fn blocked_array_tail(last_sent: Option<u8>, rule_id: &str) -> Vec<u8> {
     let error = gemini_error(rule_id).to_string();
-    match (opened, sent_element) {
-        (false, _) => error.into_bytes(),
-        (true, false) => format!("{error}]").into_bytes(),
-        (true, true) => format!(",\r\n{error}]").into_bytes(),
+    match last_sent {
+        None => format!("[{error}]"),
+        Some(b'[' | b',') => format!("{error}]"),
+        Some(_) => format!(",\r\n{error}]"),
     }
+    .into_bytes()
 }

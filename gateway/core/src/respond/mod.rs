@@ -215,3 +215,5 @@ fn parse(body: &[u8]) -> Result<serde_json::Value, RespondError> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_output;

@@ -251,10 +251,8 @@ impl StreamStage for SseStage {
 pub(crate) struct ArrayStage {
     inner: GeminiJsonArrayRestorer<Arc<Vault>>,
     output: Option<OutputRules>,
-    /// The first byte sent was `[`.
-    opened: bool,
-    /// Some element (an object) was sent.
-    sent_element: bool,
+    /// The last non-whitespace byte sent: where a blocked array's error element goes.
+    last_sent: Option<u8>,
     blocked: bool,
 }
 
@@ -268,8 +266,7 @@ impl ArrayStage {
         ArrayStage {
             inner,
             output,
-            opened: false,
-            sent_element: false,
+            last_sent: None,
             blocked: false,
         }
     }
@@ -279,12 +276,11 @@ impl ArrayStage {
         if let (Some(rule), Some(o)) = (self.inner.tally().blocked(), &self.output) {
             self.blocked = true;
             let id = &o.rules().rule(rule).id;
-            return blocked_array_tail(self.opened, self.sent_element, id);
+            return blocked_array_tail(self.last_sent, id);
         }
-        if !self.opened && !self.sent_element {
-            self.opened = out.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
+        if let Some(&b) = out.iter().rev().find(|b| !b.is_ascii_whitespace()) {
+            self.last_sent = Some(b);
         }
-        self.sent_element |= self.opened && out.contains(&b'{');
         out
     }
 }
