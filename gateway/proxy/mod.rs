@@ -17,6 +17,7 @@ pub mod health;
 mod models;
 pub mod pool;
 mod relay;
+mod report;
 mod server;
 mod state;
 mod upstream;
