@@ -11,6 +11,7 @@ mod pools;
 mod refusals;
 mod reload;
 mod response;
+mod response_rules;
 mod sdk;
 mod tls;
 mod transparency;

@@ -103,6 +103,14 @@ impl Body for Tracked {
                 if let Some(d) = frame.data_ref() {
                     this.bytes += d.len() as u64;
                 }
+                if this.inner.is_end_stream() {
+                    // hyper stops polling a body that says it has ended (a complete answer),
+                    // so this is the end: without this the record would only be written on
+                    // drop, as if the client had left.
+                    if let Some(c) = this.done.take() {
+                        c.finish(this.bytes, None);
+                    }
+                }
                 Poll::Ready(Some(Ok(frame)))
             }
             Poll::Ready(Some(Err(e))) => {
