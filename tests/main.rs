@@ -13,5 +13,6 @@ mod reload;
 mod response;
 mod response_rules;
 mod sdk;
+mod sdk_response;
 mod tls;
 mod transparency;

@@ -64,7 +64,7 @@ pub async fn harness(rules_dir: &std::path::Path, local: StubConfig) -> Harness 
     Harness::with_stubs(&config_with_output_rules(rules_dir), local, external).await
 }
 
-fn bytewise() -> StubConfig {
+pub fn bytewise() -> StubConfig {
     StubConfig {
         name: "local".into(),
         stream_chunk_chars: 3,
@@ -206,9 +206,9 @@ async fn every_framing_restores_and_redacts_with_a_frame_boundary_at_every_byte(
             }
             _ => {}
         }
-        // Counts are per copy sent: the Responses API repeats the text in its `.done` event and
-        // in `response.completed`.
-        let copies = if f == Framing::Responses { 3 } else { 1 };
+        // Counts are per copy sent: the Responses API repeats the text in its `.done` events
+        // (text, part, item) and in `response.completed`.
+        let copies = if f == Framing::Responses { 5 } else { 1 };
         let rec = last_complete(&h);
         assert_eq!(rec["restored"], copies, "{f:?}: {rec}");
         assert_eq!(

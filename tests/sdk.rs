@@ -93,7 +93,7 @@ async fn run(mut cmd: Command, hint: &'static str) -> Ran {
 
 /// Runs `tests/python/<script> <args>` against the harness's gateway and returns the JSON object
 /// it printed last.
-async fn sdk(h: &Harness, script: &str, args: &[&str]) -> Value {
+pub(crate) async fn sdk(h: &Harness, script: &str, args: &[&str]) -> Value {
     let dir = repo().join("tests/python");
     let mut cmd = Command::new(python());
     cmd.arg(dir.join(script)).args(args).current_dir(&dir);
