@@ -134,8 +134,12 @@ pub fn sse_json(body: &[u8]) -> Vec<(Option<String>, Value)> {
 /// What a client of this framing assembles from the answer.
 fn client_text(f: Framing, body: &[u8]) -> String {
     if f == Framing::GeminiArray {
-        let all: Vec<Value> = serde_json::from_slice(body)
-            .unwrap_or_else(|e| panic!("not one JSON array ({e}): {}", String::from_utf8_lossy(body)));
+        let all: Vec<Value> = serde_json::from_slice(body).unwrap_or_else(|e| {
+            panic!(
+                "not one JSON array ({e}): {}",
+                String::from_utf8_lossy(body)
+            )
+        });
         return all
             .iter()
             .filter_map(|c| c.pointer("/candidates/0/content/parts/0/text")?.as_str())
@@ -183,7 +187,10 @@ async fn every_framing_restores_and_redacts_with_a_frame_boundary_at_every_byte(
             "{f:?}"
         );
         let raw = String::from_utf8_lossy(&answer);
-        assert!(!raw.contains("Falcon") && !raw.contains('⟦'), "{f:?}: {raw}");
+        assert!(
+            !raw.contains("Falcon") && !raw.contains('⟦'),
+            "{f:?}: {raw}"
+        );
         match f {
             Framing::Chat => assert!(raw.ends_with("data: [DONE]\n\n"), "{f:?}"),
             Framing::Anthropic => {
@@ -217,7 +224,10 @@ async fn every_framing_restores_and_redacts_with_a_frame_boundary_at_every_byte(
             "{f:?}"
         );
         let line = rec.to_string();
-        assert!(!line.contains("jane.doe") && !line.contains("Falcon"), "{line}");
+        assert!(
+            !line.contains("jane.doe") && !line.contains("Falcon"),
+            "{line}"
+        );
     }
     assert_eq!(h.external.calls(), 0);
 }
@@ -239,7 +249,10 @@ async fn a_complete_answer_is_restored_and_redacted_or_refused() {
         "[local] Reply to jane.doe@example.com about [REDACTED:out.falcon] kindly"
     );
     let rec = last_complete(&h);
-    assert_eq!((rec["restored"].clone(), rec["status"].clone()), (json!(1), json!(200)));
+    assert_eq!(
+        (rec["restored"].clone(), rec["status"].clone()),
+        (json!(1), json!(200))
+    );
 
     let (status, _, answer) = h
         .post(
@@ -254,7 +267,10 @@ async fn a_complete_answer_is_restored_and_redacted_or_refused() {
     let rec = last_complete(&h);
     assert_eq!(rec["output_blocked"], "out.secret");
     assert_eq!(rec["status"], 403);
-    assert!(rec["reason"].as_str().unwrap().starts_with("output_blocked"));
+    assert!(rec["reason"]
+        .as_str()
+        .unwrap()
+        .starts_with("output_blocked"));
     assert_eq!(h.external.calls(), 0);
 }
 
@@ -265,10 +281,16 @@ async fn a_block_ends_every_framing_with_its_own_error() {
     for f in ALL {
         let (path, body) = request(f, "Reply to jane.doe@example.com with TOPSECRET at once");
         let (status, _, answer) = h.post(path, body).await;
-        assert_eq!(status, 200, "{f:?}: the head was sent before the answer was read");
+        assert_eq!(
+            status, 200,
+            "{f:?}: the head was sent before the answer was read"
+        );
         let raw = String::from_utf8_lossy(&answer);
         assert!(!raw.contains("TOPSECRET"), "{f:?}: {raw}");
-        assert!(!raw.contains("[DONE]") && !raw.contains("message_stop"), "{f:?}");
+        assert!(
+            !raw.contains("[DONE]") && !raw.contains("message_stop"),
+            "{f:?}"
+        );
         assert!(!raw.contains("response.completed"), "{f:?}");
         let last = if f == Framing::GeminiArray {
             let all: Vec<Value> = serde_json::from_slice(&answer).unwrap();
@@ -276,7 +298,10 @@ async fn a_block_ends_every_framing_with_its_own_error() {
         } else {
             sse_json(&answer).last().unwrap().clone()
         };
-        assert!(last.1.to_string().contains("rule out.secret"), "{f:?}: {raw}");
+        assert!(
+            last.1.to_string().contains("rule out.secret"),
+            "{f:?}: {raw}"
+        );
         match f {
             Framing::Chat => assert_eq!(last.1["error"]["code"], "output_blocked"),
             Framing::Responses => {
@@ -330,7 +355,11 @@ async fn concurrent_requests_never_see_each_others_values() {
         let text = client_text(f, &answer);
         assert_eq!(text, format!("[local] Write to {email} today"), "{f:?}");
         let raw = String::from_utf8_lossy(&answer);
-        assert_eq!(raw.matches("@client").count(), raw.matches(&email).count(), "{raw}");
+        assert_eq!(
+            raw.matches("@client").count(),
+            raw.matches(&email).count(),
+            "{raw}"
+        );
     }
     assert_eq!(h.local.requests().len(), 8);
     assert!(h

@@ -6,7 +6,8 @@
 use crate::response_rules::{bytewise, harness};
 use crate::sdk::sdk;
 
-const CLIENT_TEXT: &str = "[local] Reply to jane.doe@example.com about [REDACTED:out.falcon] kindly";
+const CLIENT_TEXT: &str =
+    "[local] Reply to jane.doe@example.com about [REDACTED:out.falcon] kindly";
 
 #[tokio::test]
 async fn sdks_read_restored_and_redacted_streams_to_their_end() {

@@ -108,7 +108,15 @@ pub fn filter_complete(
     tally: &mut OutputTally,
 ) -> Option<String> {
     let mut out = String::with_capacity(text.len());
-    apply(out_rules.rules(), vault, text, 0, text.len(), tally, &mut out);
+    apply(
+        out_rules.rules(),
+        vault,
+        text,
+        0,
+        text.len(),
+        tally,
+        &mut out,
+    );
     (out != text).then_some(out)
 }
 

@@ -149,7 +149,10 @@ fn hold_back_is_the_trailing_run_only() {
     let mut f = StreamFilter::new();
     let mut tally = OutputTally::default();
     // `;` and `!` are outside every response rule's alphabet: nothing before them is held.
-    assert_eq!(f.push(&rules, &v, "Hello; world!", &mut tally), "Hello; world!");
+    assert_eq!(
+        f.push(&rules, &v, "Hello; world!", &mut tally),
+        "Hello; world!"
+    );
     assert_eq!(f.held_len(), 0);
     // A word may still grow into an address: it waits for the next separator.
     assert_eq!(f.push(&rules, &v, " write bob", &mut tally), " write ");

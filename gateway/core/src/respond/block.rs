@@ -34,11 +34,13 @@ pub fn blocked_event(family: Family, op: Op, rule_id: &str, seq: Option<u64>) ->
     let mut out = Vec::new();
     match (family, op) {
         (Family::Anthropic, _) => {
-            let data = json!({"type": "error", "error": {"type": "permission_error", "message": message}});
+            let data =
+                json!({"type": "error", "error": {"type": "permission_error", "message": message}});
             write_event(&mut out, Some("error"), &data.to_string());
         }
         (_, Op::Responses) => {
-            let mut data = json!({"type": "error", "code": OUTPUT_BLOCKED, "message": message, "param": null});
+            let mut data =
+                json!({"type": "error", "code": OUTPUT_BLOCKED, "message": message, "param": null});
             if let (Some(seq), Value::Object(map)) = (seq, &mut data) {
                 map.insert("sequence_number".into(), Value::from(seq));
             }

@@ -3,13 +3,13 @@
 use super::block::{blocked_array_tail, blocked_event};
 use super::{ResponsePlan, Translation};
 use crate::api::{Family, Op};
+use crate::output::{OutputRules, OutputTally};
 use crate::restore::{
     AnthropicRestorer, GeminiJsonArrayRestorer, GeminiSseRestorer, OpenAiChatRestorer,
     ResponsesRestorer, StreamRestorer,
 };
 use crate::sse::{write_event, write_sse, SseEvent, SseParser};
 use crate::translate::{AnthropicStreamTranslator, OpenAiStreamTranslator, SseOut};
-use crate::output::{OutputRules, OutputTally};
 use crate::vault::Vault;
 use std::fmt;
 use std::sync::Arc;

@@ -110,10 +110,7 @@ fn anthropic_upstream(text: &str) -> String {
         Some("message_delta"),
         &json!({"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":9}}),
     ));
-    s.push_str(&sse(
-        Some("message_stop"),
-        &json!({"type":"message_stop"}),
-    ));
+    s.push_str(&sse(Some("message_stop"), &json!({"type":"message_stop"})));
     s
 }
 
@@ -224,7 +221,10 @@ fn every_framing_redacts_and_restores_at_every_byte_cut() {
             let what = format!("{:?}/{:?} cut at {at}", case.family, case.op);
             assert_eq!(text_of(case.family, case.op, &events), CLIENT, "{what}");
             let raw = String::from_utf8_lossy(&out);
-            assert!(!raw.contains("bob@x.example") && !raw.contains("Falcon"), "{what}");
+            assert!(
+                !raw.contains("bob@x.example") && !raw.contains("Falcon"),
+                "{what}"
+            );
             let found: Vec<u32> = tally.findings().map(|(_, n)| n).collect();
             assert!(!found.is_empty() && tally.blocked().is_none(), "{what}");
             match (case.family, case.op) {
@@ -241,12 +241,16 @@ fn every_framing_redacts_and_restores_at_every_byte_cut() {
                         .collect();
                     let expected: Vec<u64> = (0..seqs.len() as u64).collect();
                     assert_eq!(seqs, expected, "{what}");
-                    let done = events.iter().find(|(_, v)| v["type"] == "response.output_text.done");
+                    let done = events
+                        .iter()
+                        .find(|(_, v)| v["type"] == "response.output_text.done");
                     assert_eq!(done.unwrap().1["text"], CLIENT, "{what}");
                     let completed = &events.last().unwrap().1;
                     assert_eq!(completed["type"], "response.completed", "{what}");
                     assert_eq!(
-                        completed.pointer("/response/output/0/content/0/text").unwrap(),
+                        completed
+                            .pointer("/response/output/0/content/0/text")
+                            .unwrap(),
                         CLIENT,
                         "{what}"
                     );
@@ -305,8 +309,13 @@ fn a_block_ends_every_framing_with_its_own_error_and_no_clean_end() {
                         .iter()
                         .map(|(_, v)| v["sequence_number"].as_u64().unwrap())
                         .collect();
-                    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "{what}: {seqs:?}");
-                    assert!(!events.iter().any(|(_, v)| v["type"] == "response.completed"));
+                    assert!(
+                        seqs.windows(2).all(|w| w[1] == w[0] + 1),
+                        "{what}: {seqs:?}"
+                    );
+                    assert!(!events
+                        .iter()
+                        .any(|(_, v)| v["type"] == "response.completed"));
                 }
                 (Family::Gemini, _) => assert_eq!(last["error"]["code"], 403),
                 _ => assert_eq!(last["error"]["code"], OUTPUT_BLOCKED),

@@ -16,8 +16,8 @@ use super::text::{Channels, Mode};
 use super::{
     may_hold_placeholder, parse_object, write_json, write_synthesized, RestoreError, StreamRestorer,
 };
-use crate::sse::{write_sse, SseEvent};
 use crate::output::{OutputRules, OutputTally};
+use crate::sse::{write_sse, SseEvent};
 use crate::vault::Vault;
 
 /// (block index, delta type)
@@ -120,7 +120,8 @@ impl<V: Borrow<Vault>> StreamRestorer for AnthropicRestorer<V> {
         let flushed = match ty.as_str() {
             "content_block_stop" | "content_block_start" => {
                 let index = v.get("index").and_then(Value::as_u64).unwrap_or(0);
-                self.channels.take_where(self.vault.borrow(), |k| k.0 == index)
+                self.channels
+                    .take_where(self.vault.borrow(), |k| k.0 == index)
             }
             "message_delta" | "message_stop" | "error" => {
                 self.channels.take_all(self.vault.borrow())

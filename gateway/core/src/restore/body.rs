@@ -9,8 +9,8 @@
 use serde_json::Value;
 
 use super::text::{contains_open, restore_str, Mode};
-use crate::output::{filter_complete, OutputRules, OutputTally};
 use super::{may_hold_placeholder, RestoreError, RestoreErrorKind};
+use crate::output::{filter_complete, OutputRules, OutputTally};
 use crate::vault::Vault;
 
 /// Restores every placeholder of `vault` in every string value of a non-streamed JSON answer.

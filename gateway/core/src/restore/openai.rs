@@ -18,8 +18,8 @@ use super::{
     index_or, may_hold_placeholder, parse_object, write_json, write_synthesized, RestoreError,
     StreamRestorer,
 };
-use crate::sse::{write_sse, SseEvent};
 use crate::output::{OutputRules, OutputTally};
+use crate::sse::{write_sse, SseEvent};
 use crate::vault::Vault;
 
 /// Text fields of a delta, each its own channel.

@@ -21,8 +21,8 @@ use super::text::{Channels, Mode};
 use super::{
     may_hold_placeholder, parse_object, write_json, write_synthesized, RestoreError, StreamRestorer,
 };
-use crate::sse::{write_sse, SseEvent};
 use crate::output::{OutputRules, OutputTally};
+use crate::sse::{write_sse, SseEvent};
 use crate::vault::Vault;
 
 const TERMINAL: [&str; 4] = [
