@@ -352,3 +352,53 @@ fn a_complete_answer_is_redacted_restored_or_blocked() {
     let a = plan.full_answer(200, body.to_string().as_bytes()).unwrap();
     assert!(a.output.blocked().is_some());
 }
+
+mod random_cuts {
+    use super::*;
+    use crate::output::filter_complete;
+    use proptest::prelude::*;
+
+    fn piece() -> impl Strategy<Value = String> {
+        prop_oneof![
+            4 => "[a-z .;,!\n]{0,7}",
+            2 => proptest::sample::select(vec![
+                "bob@x.example", "Falcon", "xFalcon", "⟦EMAIL_1⟧", "⟦EMAIL_2⟧", "⟦EMA", "@",
+                "é", "EMAIL_1",
+            ])
+            .prop_map(str::to_owned),
+        ]
+    }
+
+    proptest! {
+        /// Response rules and restoration together, through a real framing, with the upstream
+        /// bytes cut at random points: the client reads exactly what filtering the whole text
+        /// and then restoring it gives.
+        #[test]
+        fn chat_stream_equals_batch_filter_then_restore(
+            text in proptest::collection::vec(piece(), 1..12).prop_map(|p| p.concat()),
+            cuts in proptest::collection::vec(0usize..3000, 0..8),
+        ) {
+            let plan = plan(Family::OpenAi, Op::ChatCompletions);
+            let rules = output_rules();
+            let v = vault();
+            let filtered = filter_complete(&rules, &v, &text, &mut OutputTally::default())
+                .unwrap_or_else(|| text.clone());
+            let (expected, _) = v.restore(&filtered);
+            let upstream = openai_upstream(&text);
+            let bytes = upstream.as_bytes();
+            let mut at: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
+            at.sort_unstable();
+            let mut stage = plan.sse_stage();
+            let mut out = Vec::new();
+            let mut start = 0;
+            for end in at.into_iter().chain(std::iter::once(bytes.len())) {
+                out.extend(stage.push(&bytes[start..end]).unwrap());
+                start = end;
+            }
+            out.extend(stage.finish());
+            let events = client_events(&out);
+            prop_assert_eq!(text_of(Family::OpenAi, Op::ChatCompletions, &events), expected);
+            prop_assert!(String::from_utf8_lossy(&out).ends_with("data: [DONE]\n\n"));
+        }
+    }
+}
