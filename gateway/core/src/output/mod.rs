@@ -197,6 +197,40 @@ pub(crate) fn apply(
     end.max(pos)
 }
 
+/// Members holding token-level copies of the model's text (log probabilities). A match split
+/// over several tokens cannot be redacted there, so under response rules they are emptied.
+const TOKEN_COPIES: [&str; 2] = ["logprobs", "logprobsResult"];
+
+/// Empties every token-level copy of the text in `value` (an array becomes `[]`, anything else
+/// `null`). Returns whether something changed.
+pub fn clear_token_copies(value: &mut serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            let mut changed = false;
+            for (k, v) in map.iter_mut() {
+                if !TOKEN_COPIES.contains(&k.as_str()) {
+                    changed |= clear_token_copies(v);
+                    continue;
+                }
+                let empty = match v {
+                    Value::Null => continue,
+                    Value::Array(a) if a.is_empty() => continue,
+                    Value::Array(_) => Value::Array(Vec::new()),
+                    _ => Value::Null,
+                };
+                *v = empty;
+                changed = true;
+            }
+            changed
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .fold(false, |changed, v| clear_token_copies(v) || changed),
+        _ => false,
+    }
+}
+
 /// Byte ranges of `s` holding a placeholder of `vault`.
 fn placeholder_spans(vault: &Vault, s: &str) -> Vec<std::ops::Range<usize>> {
     let mut spans = Vec::new();

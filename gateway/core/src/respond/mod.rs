@@ -13,7 +13,7 @@ pub use block::{blocked_array_tail, blocked_event, blocked_message, OUTPUT_BLOCK
 pub use stage::{error_event, RespondError, StreamStage};
 
 use crate::api::{Family, Op};
-use crate::output::{filter_complete, OutputRules, OutputTally};
+use crate::output::{clear_token_copies, filter_complete, OutputRules, OutputTally};
 use crate::restore::{filter_restore_value, restore_json_body, restore_value};
 use crate::translate::{
     anthropic_error_to_openai, anthropic_to_openai_response, openai_error_to_anthropic,
@@ -188,7 +188,8 @@ fn filter_body(
     match parsed {
         Some(mut v) => {
             let (n, changed) = filter_restore_value(&mut v, vault, rules, tally);
-            if !changed && !was_translated {
+            let cleared = clear_token_copies(&mut v);
+            if !changed && !cleared && !was_translated {
                 return Ok((body.to_vec(), 0));
             }
             let out =

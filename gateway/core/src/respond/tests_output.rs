@@ -353,6 +353,24 @@ fn a_complete_answer_is_redacted_restored_or_blocked() {
     assert!(a.output.blocked().is_some());
 }
 
+#[test]
+fn token_level_copies_of_the_text_are_emptied_under_response_rules() {
+    let plan = plan(Family::OpenAi, Op::ChatCompletions);
+    let chunk = json!({"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,
+        "delta":{"content":"Fal"},"logprobs":{"content":[{"token":"Fal","logprob":-0.1,"bytes":[70,97,108]}]},
+        "finish_reason":null}]});
+    let mut stage = plan.sse_stage();
+    let out = stage.push(sse(None, &chunk).as_bytes()).unwrap();
+    let mut all = out;
+    all.extend(stage.finish());
+    let raw = String::from_utf8_lossy(&all);
+    assert!(!raw.contains("\"token\""), "{raw}");
+    let body = json!({"choices":[{"message":{"content":"ok"},"logprobs":{"content":[{"token":"Falcon"}]}}]});
+    let a = plan.full_answer(200, body.to_string().as_bytes()).unwrap();
+    let v: Value = serde_json::from_slice(&a.body).unwrap();
+    assert_eq!(v["choices"][0]["logprobs"], Value::Null);
+}
+
 mod random_cuts {
     use super::*;
     use crate::output::filter_complete;

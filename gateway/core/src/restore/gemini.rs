@@ -82,6 +82,7 @@ impl GeminiChunks {
         }
         let mut before = Vec::new();
         let (mut walked, mut changed) = self.channels.walk_members(vault, chunk, &["candidates"]);
+        changed |= self.channels.clear_token_copies(chunk);
         if let Some(Value::Array(candidates)) = chunk.get_mut("candidates") {
             for (pos, candidate) in candidates.iter_mut().enumerate() {
                 let ci = index_or(candidate, "index", pos);

@@ -75,7 +75,7 @@ impl<V: Borrow<Vault>> OpenAiChatRestorer<V> {
     fn restore_chunk(&mut self, chunk: &mut Map<String, Value>) -> (Vec<Value>, bool) {
         let vault = self.vault.borrow();
         let mut before = Vec::new();
-        let mut changed = false;
+        let mut changed = self.channels.clear_token_copies(chunk);
         let Some(Value::Array(choices)) = chunk.get_mut("choices") else {
             return (before, changed);
         };

@@ -148,11 +148,12 @@ impl<V: Borrow<Vault>> ResponsesRestorer<V> {
     /// Restores one event in place; returns whether it changed.
     fn restore_event(&mut self, ev: &SseEvent, ty: &str, v: &mut Map<String, Value>) -> bool {
         let vault = self.vault.borrow();
+        let cleared = self.channels.clear_token_copies(v);
         let is_text = matches!(v.get("delta"), Some(Value::String(_)));
         let Some(family) = ty.strip_suffix(".delta").filter(|_| is_text) else {
             let (n, changed) = self.channels.walk_members(vault, v, &[]);
             self.walked += n;
-            return changed;
+            return changed || cleared;
         };
         let key = Key {
             item: item_ref(v).unwrap_or_default(),
@@ -174,7 +175,7 @@ impl<V: Borrow<Vault>> ResponsesRestorer<V> {
         } else {
             self.templates.remove(&key);
         }
-        changed
+        changed || cleared
     }
 }
 

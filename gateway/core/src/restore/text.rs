@@ -303,6 +303,18 @@ impl<K: Ord + Clone> Channels<K> {
         !self.held.is_empty() || self.output.is_some()
     }
 
+    /// Under response rules, empties the token-level copies of the text in `map`
+    /// ([`crate::output::clear_token_copies`]). Returns whether something changed.
+    pub(crate) fn clear_token_copies(
+        &self,
+        map: &mut serde_json::Map<String, serde_json::Value>,
+    ) -> bool {
+        self.output.is_some()
+            && map
+                .values_mut()
+                .fold(false, |c, v| crate::output::clear_token_copies(v) || c)
+    }
+
     /// Whether channel `key` holds text now.
     pub(crate) fn is_holding_key(&self, key: &K) -> bool {
         self.held.contains_key(key) || self.filters.get(key).is_some_and(|f| f.1.held_len() > 0)
