@@ -206,29 +206,38 @@ const TOKEN_COPIES: [&str; 2] = ["logprobs", "logprobsResult"];
 pub fn clear_token_copies(value: &mut serde_json::Value) -> bool {
     use serde_json::Value;
     match value {
-        Value::Object(map) => {
+        Value::Object(map) => clear_token_copies_in(map),
+        Value::Array(items) => {
+            // Every item, not the first that changed: no short-circuit.
             let mut changed = false;
-            for (k, v) in map.iter_mut() {
-                if !TOKEN_COPIES.contains(&k.as_str()) {
-                    changed |= clear_token_copies(v);
-                    continue;
-                }
-                let empty = match v {
-                    Value::Null => continue,
-                    Value::Array(a) if a.is_empty() => continue,
-                    Value::Array(_) => Value::Array(Vec::new()),
-                    _ => Value::Null,
-                };
-                *v = empty;
-                changed = true;
+            for v in items {
+                changed |= clear_token_copies(v);
             }
             changed
         }
-        Value::Array(items) => items
-            .iter_mut()
-            .fold(false, |changed, v| clear_token_copies(v) || changed),
         _ => false,
     }
+}
+
+/// [`clear_token_copies`] for the members of one object.
+pub fn clear_token_copies_in(map: &mut serde_json::Map<String, serde_json::Value>) -> bool {
+    use serde_json::Value;
+    let mut changed = false;
+    for (k, v) in map.iter_mut() {
+        if !TOKEN_COPIES.contains(&k.as_str()) {
+            changed |= clear_token_copies(v);
+            continue;
+        }
+        let empty = match v {
+            Value::Null => continue,
+            Value::Array(a) if a.is_empty() => continue,
+            Value::Array(_) => Value::Array(Vec::new()),
+            _ => Value::Null,
+        };
+        *v = empty;
+        changed = true;
+    }
+    changed
 }
 
 /// Byte ranges of `s` holding a placeholder of `vault`.

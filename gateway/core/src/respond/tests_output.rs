@@ -365,6 +365,16 @@ fn token_level_copies_of_the_text_are_emptied_under_response_rules() {
     all.extend(stage.finish());
     let raw = String::from_utf8_lossy(&all);
     assert!(!raw.contains("\"token\""), "{raw}");
+    let plan_r = self::plan(Family::OpenAi, Op::Responses);
+    let delta = json!({"type":"response.output_text.delta","item_id":"m","output_index":0,
+        "content_index":0,"delta":"Fal","logprobs":[{"token":"Fal","logprob":-0.1}],"sequence_number":0});
+    let mut stage = plan_r.sse_stage();
+    let mut all = stage
+        .push(sse(Some("response.output_text.delta"), &delta).as_bytes())
+        .unwrap();
+    all.extend(stage.finish());
+    let raw = String::from_utf8_lossy(&all);
+    assert!(!raw.contains("\"token\""), "{raw}");
     let body = json!({"choices":[{"message":{"content":"ok"},"logprobs":{"content":[{"token":"Falcon"}]}}]});
     let a = plan.full_answer(200, body.to_string().as_bytes()).unwrap();
     let v: Value = serde_json::from_slice(&a.body).unwrap();

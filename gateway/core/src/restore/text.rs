@@ -309,10 +309,7 @@ impl<K: Ord + Clone> Channels<K> {
         &self,
         map: &mut serde_json::Map<String, serde_json::Value>,
     ) -> bool {
-        self.output.is_some()
-            && map
-                .values_mut()
-                .fold(false, |c, v| crate::output::clear_token_copies(v) || c)
+        self.output.is_some() && crate::output::clear_token_copies_in(map)
     }
 
     /// Whether channel `key` holds text now.
