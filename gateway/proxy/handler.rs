@@ -16,6 +16,7 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use sovgate_core::api::{identify, Endpoint, Family, Op};
 use sovgate_core::inspect::{inspect, InspectError, Report};
+use sovgate_core::output::OutputRules;
 use sovgate_core::policy::Route;
 use sovgate_core::respond::{ResponsePlan, Translation};
 use sovgate_core::rules::RuleSet;
@@ -232,6 +233,7 @@ async fn pipeline(
         client_model: ctx.model.clone().unwrap_or_default(),
         request_id: ctx.id.clone(),
         include_usage: report.include_usage,
+        output: OutputRules::new(Arc::clone(&rules)),
     };
     match route {
         Route::Local { pool, model } => {
@@ -414,7 +416,8 @@ async fn relay(
     plan: &ResponsePlan,
 ) -> Result<Response<ProxyBody>, GatewayError> {
     let (mut parts, body) = resp.into_parts();
-    let status = parts.status.as_u16();
+    let mut status = parts.status.as_u16();
+    let report = super::report::ReportSink::new(plan.output.clone());
     rec.status = Some(status);
     parts.headers = super::upstream::end_to_end(&parts.headers, &[]);
     if let Ok(v) = http::HeaderValue::from_str(&ctx.id) {
@@ -443,10 +446,14 @@ async fn relay(
         body
     } else if streaming {
         parts.headers.remove(http::header::CONTENT_LENGTH);
-        Staged::new(body, plan.sse_stage(), plan.family).boxed()
+        Staged::new(body, plan.sse_stage(), plan.family)
+            .reporting(report.clone())
+            .boxed()
     } else if plan.op == Op::StreamGenerateContent && plan.translation.is_none() {
         parts.headers.remove(http::header::CONTENT_LENGTH);
-        Staged::new(body, plan.json_array_stage(), plan.family).boxed()
+        Staged::new(body, plan.json_array_stage(), plan.family)
+            .reporting(report.clone())
+            .boxed()
     } else {
         let bytes = collect_bounded(body, MAX_ANSWER).await.map_err(|m| {
             GatewayError::bad_gateway(
@@ -454,13 +461,24 @@ async fn relay(
                 format!("reading the upstream answer: {m}"),
             )
         })?;
-        let (out, restored) = plan.full_body(status, &bytes).map_err(|e| {
+        let answer = plan.full_answer(status, &bytes).map_err(|e| {
             GatewayError::bad_gateway(
                 "answer_untranslatable",
                 format!("the pool's answer could not be returned: {e}"),
             )
         })?;
-        rec.extra.insert("restored".into(), restored.into());
+        report.set(answer.restored, &answer.output);
+        let out = match blocked_answer(plan, &answer) {
+            Some(refusal) => {
+                let (p, b) = refusal.into_parts();
+                status = p.status.as_u16();
+                rec.status = Some(status);
+                parts.status = p.status;
+                parts.headers.extend(p.headers);
+                b.to_vec()
+            }
+            None => answer.body,
+        };
         parts.headers.insert(
             http::header::CONTENT_LENGTH,
             http::HeaderValue::from(out.len()),
@@ -489,11 +507,26 @@ async fn relay(
         started: ctx.started,
         labels,
         lease,
+        report: Some(report),
     };
     Ok(Response::from_parts(
         parts,
         Tracked::new(body, completion).boxed(),
     ))
+}
+
+/// The provider-shaped refusal that replaces a complete answer a response rule blocked.
+fn blocked_answer(
+    plan: &ResponsePlan,
+    answer: &sovgate_core::respond::Answer,
+) -> Option<Response<Bytes>> {
+    let rule = answer.output.blocked()?;
+    let id = &plan.output.as_ref()?.rules().rule(rule).id;
+    let e = GatewayError::forbidden(
+        sovgate_core::respond::OUTPUT_BLOCKED,
+        sovgate_core::respond::blocked_message(id),
+    );
+    Some(e.to_response(plan.family))
 }
 
 /// Rewrites a request body into the pool's API.

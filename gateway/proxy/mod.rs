@@ -20,6 +20,7 @@ mod models;
 pub mod pool;
 mod relay;
 mod residency;
+mod report;
 mod server;
 mod state;
 mod upstream;

@@ -1,6 +1,7 @@
 //! The response on its way back: streamed frame by frame, counted, and closed with an audit record.
 
 use super::pool::Lease;
+use super::report::ReportSink;
 use super::state::State;
 use crate::audit::AuditRecord;
 use bytes::Bytes;
@@ -34,6 +35,8 @@ pub struct Completion {
     pub labels: Vec<(&'static str, String)>,
     /// Keeps the pool endpoint counted as busy until the stream ends.
     pub lease: Option<Lease>,
+    /// Restorations and response-rule findings of a streamed answer, filled as it streams.
+    pub report: Option<ReportSink>,
 }
 
 impl Completion {
@@ -41,6 +44,9 @@ impl Completion {
         let status = self.record.status.unwrap_or(0);
         let bytes_in = self.record.bytes_in.unwrap_or(0);
         self.record = self.record.complete(status, bytes_in, bytes_out);
+        if let Some(r) = &self.report {
+            r.write(&mut self.record);
+        }
         if let Some(o) = outcome {
             self.record.reason = Some(o.to_owned());
             if let Some(l) = &self.lease {
@@ -97,6 +103,14 @@ impl Body for Tracked {
                 if let Some(d) = frame.data_ref() {
                     this.bytes += d.len() as u64;
                 }
+                if this.inner.is_end_stream() {
+                    // hyper stops polling a body that says it has ended (a complete answer),
+                    // so this is the end: without this the record would only be written on
+                    // drop, as if the client had left.
+                    if let Some(c) = this.done.take() {
+                        c.finish(this.bytes, None);
+                    }
+                }
                 Poll::Ready(Some(Ok(frame)))
             }
             Poll::Ready(Some(Err(e))) => {
@@ -140,6 +154,7 @@ pub struct Staged {
     family: Family,
     pending_err: Option<BoxError>,
     ended: bool,
+    report: Option<ReportSink>,
 }
 
 impl Staged {
@@ -150,6 +165,19 @@ impl Staged {
             family,
             pending_err: None,
             ended: false,
+            report: None,
+        }
+    }
+
+    /// Keeps `report` up to date with what the stage did.
+    pub fn reporting(mut self, report: ReportSink) -> Self {
+        self.report = Some(report);
+        self
+    }
+
+    fn update_report(&self) {
+        if let Some(r) = &self.report {
+            r.set(self.stage.restored(), self.stage.tally());
         }
     }
 }
@@ -177,7 +205,14 @@ impl Body for Staged {
                     let Ok(data) = frame.into_data() else {
                         continue;
                     };
-                    match this.stage.push(&data) {
+                    let pushed = this.stage.push(&data);
+                    this.update_report();
+                    if this.stage.tally().blocked().is_some() {
+                        // A response rule ended the answer: the stage wrote its error event;
+                        // stop reading the upstream and end the client's stream after it.
+                        this.ended = true;
+                    }
+                    match pushed {
                         Ok(out) if out.is_empty() => continue,
                         Ok(out) => return Poll::Ready(Some(Ok(Frame::data(Bytes::from(out))))),
                         Err(e) => {
@@ -189,6 +224,7 @@ impl Body for Staged {
                 }
                 Poll::Ready(Some(Err(e))) => {
                     let out = this.stage.finish();
+                    this.update_report();
                     this.pending_err = Some(e);
                     if !out.is_empty() {
                         return Poll::Ready(Some(Ok(Frame::data(Bytes::from(out)))));
@@ -196,6 +232,7 @@ impl Body for Staged {
                 }
                 Poll::Ready(None) => {
                     let out = this.stage.finish();
+                    this.update_report();
                     this.ended = true;
                     if !out.is_empty() {
                         return Poll::Ready(Some(Ok(Frame::data(Bytes::from(out)))));

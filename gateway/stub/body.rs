@@ -106,6 +106,7 @@ impl Ctx {
     /// A streamed body of another content type (Gemini's JSON array stream).
     pub fn stream(self, frames: Vec<Bytes>, content_type: &str) -> Response<Body> {
         let die_after = self.state.cfg.die_after_chunks;
+        let frames = super::recut::recut(frames, self.state.cfg.frame_bytes);
         let body = self.paced(frames, die_after);
         let mut resp = response(StatusCode::OK, content_type, body);
         resp.headers_mut().insert(

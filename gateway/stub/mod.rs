@@ -37,6 +37,7 @@ mod control;
 mod gemini;
 mod openai;
 mod record;
+mod recut;
 mod route;
 mod text;
 mod tools;
@@ -84,6 +85,9 @@ pub struct StubConfig {
     pub die_after_chunks: Option<usize>,
     /// Model name in answers when the request names none.
     pub model: String,
+    /// Send streamed answers in frames of this many bytes, cut anywhere (one byte: a frame
+    /// boundary at every byte position); `die_after_chunks` then counts these frames.
+    pub frame_bytes: Option<usize>,
 }
 
 impl Default for StubConfig {
@@ -97,6 +101,7 @@ impl Default for StubConfig {
             fail_status: None,
             die_after_chunks: None,
             model: "stub-model".into(),
+            frame_bytes: None,
         }
     }
 }

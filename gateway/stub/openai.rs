@@ -179,7 +179,17 @@ pub(super) fn responses(ctx: Ctx, req: &Value) -> Response<Body> {
         "response.created",
         json!({"response": object("in_progress", json!([]))}),
     )];
+    // The item and part lifecycle events of the real API: SDK stream helpers build their
+    // snapshot from them and refuse a delta for an item they were never told about.
+    frames.push(event(
+        "response.output_item.added",
+        json!({"output_index": 0, "item": {"type": "message", "id": item_id,
+            "status": "in_progress", "role": "assistant", "content": []}}),
+    ));
     let part = json!({"item_id": item_id, "output_index": 0, "content_index": 0});
+    let mut added = part.clone();
+    added["part"] = json!({"type": "output_text", "text": "", "annotations": []});
+    frames.push(event("response.content_part.added", added));
     for piece in ctx.chunks(&text) {
         let mut fields = part.clone();
         fields["delta"] = json!(piece);
@@ -188,6 +198,13 @@ pub(super) fn responses(ctx: Ctx, req: &Value) -> Response<Body> {
     let mut fields = part.clone();
     fields["text"] = json!(text);
     frames.push(event("response.output_text.done", fields));
+    let mut part_done = part.clone();
+    part_done["part"] = json!({"type": "output_text", "text": text, "annotations": []});
+    frames.push(event("response.content_part.done", part_done));
+    frames.push(event(
+        "response.output_item.done",
+        json!({"output_index": 0, "item": output[0].clone()}),
+    ));
     let completed = object("completed", output);
     frames.push(event(
         "response.completed",

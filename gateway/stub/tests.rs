@@ -372,7 +372,20 @@ async fn responses_api_json_and_stream() {
     }
     assert_eq!(events[0].0.as_deref(), Some("response.created"));
     assert_eq!(deltas, "[r] latest");
-    let done: Value = serde_json::from_str(&events[events.len() - 2].1).unwrap();
+    let names: Vec<&str> = events.iter().filter_map(|(n, _)| n.as_deref()).collect();
+    for lifecycle in [
+        "response.output_item.added",
+        "response.content_part.added",
+        "response.content_part.done",
+        "response.output_item.done",
+    ] {
+        assert!(names.contains(&lifecycle), "{lifecycle} missing: {names:?}");
+    }
+    let done = events
+        .iter()
+        .find(|(n, _)| n.as_deref() == Some("response.output_text.done"))
+        .unwrap();
+    let done: Value = serde_json::from_str(&done.1).unwrap();
     assert_eq!(done["text"], "[r] latest");
     let completed: Value = serde_json::from_str(&events.last().unwrap().1).unwrap();
     assert_eq!(completed["type"], "response.completed");

@@ -25,6 +25,7 @@ pub mod glob;
 pub mod inspect;
 pub mod json;
 pub mod normalize;
+pub mod output;
 pub mod policy;
 pub mod residency;
 pub mod respond;

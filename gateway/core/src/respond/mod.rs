@@ -6,12 +6,15 @@
 //! event plus the few bytes the restorer may hold back when an event ends inside what could
 //! still become a placeholder.
 
+mod block;
 mod stage;
 
+pub use block::{blocked_array_tail, blocked_event, blocked_message, OUTPUT_BLOCKED};
 pub use stage::{error_event, RespondError, StreamStage};
 
 use crate::api::{Family, Op};
-use crate::restore::{restore_json_body, restore_value};
+use crate::output::{clear_token_copies, filter_complete, OutputRules, OutputTally};
+use crate::restore::{filter_restore_value, restore_json_body, restore_value};
 use crate::translate::{
     anthropic_error_to_openai, anthropic_to_openai_response, openai_error_to_anthropic,
     openai_to_anthropic_response,
@@ -67,17 +70,50 @@ pub struct ResponsePlan {
     pub request_id: String,
     /// OpenAI clients that asked for `stream_options.include_usage`.
     pub include_usage: bool,
+    /// The response rules, when any rule scans model output ([`crate::output`]).
+    pub output: Option<OutputRules>,
+}
+
+/// A complete answer on its way back.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub body: Vec<u8>,
+    /// Placeholders restored.
+    pub restored: usize,
+    /// What the response rules found; when it says blocked, `body` must not be sent.
+    pub output: OutputTally,
 }
 
 impl ResponsePlan {
     /// Nothing to translate, nothing to restore: relay bytes untouched.
     pub fn is_passthrough(&self) -> bool {
-        self.translation.is_none() && self.vault.is_empty()
+        self.translation.is_none() && self.vault.is_empty() && self.output.is_none()
     }
 
     /// A complete (non-streamed) answer: translated if needed, then restored. Returns the body and
     /// the number of placeholders restored.
     pub fn full_body(&self, status: u16, body: &[u8]) -> Result<(Vec<u8>, usize), RespondError> {
+        self.full_answer(status, body).map(|a| (a.body, a.restored))
+    }
+
+    /// A complete (non-streamed) answer: translated if needed, response rules applied, then
+    /// restored.
+    pub fn full_answer(&self, status: u16, body: &[u8]) -> Result<Answer, RespondError> {
+        let mut tally = OutputTally::default();
+        let (body, restored) = self.full_inner(status, body, &mut tally)?;
+        Ok(Answer {
+            body,
+            restored,
+            output: tally,
+        })
+    }
+
+    fn full_inner(
+        &self,
+        status: u16,
+        body: &[u8],
+        tally: &mut OutputTally,
+    ) -> Result<(Vec<u8>, usize), RespondError> {
         let ok = (200..300).contains(&status);
         let translated: Option<serde_json::Value> = match self.translation {
             None => None,
@@ -96,6 +132,9 @@ impl ResponsePlan {
                 (Translation::OpenAiToAnthropic, false) => anthropic_error_to_openai(status, body),
             }),
         };
+        if let Some(o) = &self.output {
+            return filter_body(translated, body, &self.vault, o, tally);
+        }
         match translated {
             Some(mut v) => {
                 let n = restore_value(&mut v, &self.vault);
@@ -125,7 +164,48 @@ impl ResponsePlan {
 
     /// The stage for Gemini's streamed JSON array (`streamGenerateContent` without `alt=sse`).
     pub fn json_array_stage(&self) -> Box<dyn StreamStage> {
-        Box::new(stage::ArrayStage::new(Arc::clone(&self.vault)))
+        Box::new(stage::ArrayStage::new(
+            Arc::clone(&self.vault),
+            self.output.clone(),
+        ))
+    }
+}
+
+/// A complete answer under response rules: every string of a JSON answer (or the text of one
+/// that is not JSON) filtered, then restored.
+fn filter_body(
+    translated: Option<serde_json::Value>,
+    body: &[u8],
+    vault: &Vault,
+    rules: &OutputRules,
+    tally: &mut OutputTally,
+) -> Result<(Vec<u8>, usize), RespondError> {
+    let was_translated = translated.is_some();
+    let parsed = match translated {
+        Some(v) => Some(v),
+        None => serde_json::from_slice(body).ok(),
+    };
+    match parsed {
+        Some(mut v) => {
+            let (n, changed) = filter_restore_value(&mut v, vault, rules, tally);
+            let cleared = clear_token_copies(&mut v);
+            if !changed && !cleared && !was_translated {
+                return Ok((body.to_vec(), 0));
+            }
+            let out =
+                serde_json::to_vec(&v).map_err(|e| RespondError::new(format!("serialize: {e}")))?;
+            Ok((out, n))
+        }
+        None => {
+            let text = String::from_utf8_lossy(body);
+            let filtered = filter_complete(rules, vault, &text, tally);
+            let text = filtered.as_deref().unwrap_or(&text);
+            let (t, n) = vault.restore(text);
+            if filtered.is_none() && n == 0 {
+                return Ok((body.to_vec(), 0));
+            }
+            Ok((t.into_owned().into_bytes(), n))
+        }
     }
 }
 
@@ -136,3 +216,5 @@ fn parse(body: &[u8]) -> Result<serde_json::Value, RespondError> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_output;

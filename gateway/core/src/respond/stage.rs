@@ -1,7 +1,9 @@
 //! Streaming stages: bytes in, bytes out, one SSE event at a time.
 
+use super::block::{blocked_array_tail, blocked_event};
 use super::{ResponsePlan, Translation};
 use crate::api::{Family, Op};
+use crate::output::{OutputRules, OutputTally};
 use crate::restore::{
     AnthropicRestorer, GeminiJsonArrayRestorer, GeminiSseRestorer, OpenAiChatRestorer,
     ResponsesRestorer, StreamRestorer,
@@ -42,7 +44,13 @@ pub trait StreamStage: Send + Sync {
     fn finish(&mut self) -> Vec<u8>;
     /// Placeholders restored so far.
     fn restored(&self) -> usize;
+    /// What the response rules found so far. After a block the stage has written the error
+    /// event in the client's framing and writes nothing more.
+    fn tally(&self) -> &OutputTally;
 }
+
+/// The tally of a stage without response rules.
+static NO_FINDINGS: OutputTally = OutputTally::EMPTY;
 
 enum Translator {
     ToAnthropic(AnthropicStreamTranslator),
@@ -54,22 +62,32 @@ pub(crate) struct SseStage {
     translator: Option<Translator>,
     restorer: Option<Box<dyn StreamRestorer + Send + Sync>>,
     failed: bool,
+    /// A response rule blocked the answer: its error event was written, nothing else follows.
+    blocked: bool,
+    family: Family,
+    op: Op,
+    output: Option<OutputRules>,
 }
 
 fn restorer_for(
     family: Family,
     op: Op,
     vault: &Arc<Vault>,
+    output: Option<&OutputRules>,
 ) -> Option<Box<dyn StreamRestorer + Send + Sync>> {
-    if vault.is_empty() {
+    if vault.is_empty() && output.is_none() {
         return None;
     }
     let v = Arc::clone(vault);
-    Some(match (family, op) {
-        (Family::Anthropic, _) => Box::new(AnthropicRestorer::new(v)),
-        (_, Op::Responses) => Box::new(ResponsesRestorer::new(v)),
-        (Family::Gemini, _) => Box::new(GeminiSseRestorer::new(v)),
-        _ => Box::new(OpenAiChatRestorer::new(v)),
+    Some(match (family, op, output.cloned()) {
+        (Family::Anthropic, _, None) => Box::new(AnthropicRestorer::new(v)),
+        (Family::Anthropic, _, Some(o)) => Box::new(AnthropicRestorer::new(v).with_output(o)),
+        (_, Op::Responses, None) => Box::new(ResponsesRestorer::new(v)),
+        (_, Op::Responses, Some(o)) => Box::new(ResponsesRestorer::new(v).with_output(o)),
+        (Family::Gemini, _, None) => Box::new(GeminiSseRestorer::new(v)),
+        (Family::Gemini, _, Some(o)) => Box::new(GeminiSseRestorer::new(v).with_output(o)),
+        (_, _, None) => Box::new(OpenAiChatRestorer::new(v)),
+        (_, _, Some(o)) => Box::new(OpenAiChatRestorer::new(v).with_output(o)),
     })
 }
 
@@ -93,24 +111,51 @@ impl SseStage {
         SseStage {
             parser: SseParser::new(MAX_EVENT),
             translator,
-            restorer: restorer_for(plan.family, plan.op, &plan.vault),
+            restorer: restorer_for(plan.family, plan.op, &plan.vault, plan.output.as_ref()),
             failed: false,
+            blocked: false,
+            family: plan.family,
+            op: plan.op,
+            output: plan.output.clone(),
         }
     }
 
-    /// Emits one client-facing event, through the restorer when there is one.
+    /// Emits one client-facing event, through the restorer when there is one. When a response
+    /// rule blocks, what the restorer returned for this event is dropped (it may end right
+    /// before the match) and the block's error event ends the stream.
     fn emit(&mut self, ev: &SseEvent, out: &mut Vec<u8>) {
-        match self.restorer.as_mut() {
-            Some(r) => match r.on_event(ev) {
-                Ok(bytes) => out.extend_from_slice(&bytes),
-                Err(_) => write_sse(out, ev),
-            },
-            None => write_sse(out, ev),
+        if self.blocked {
+            return;
+        }
+        let Some(r) = self.restorer.as_mut() else {
+            write_sse(out, ev);
+            return;
+        };
+        let bytes = match r.on_event(ev) {
+            Ok(bytes) => bytes,
+            Err(_) => {
+                let mut raw = Vec::new();
+                write_sse(&mut raw, ev);
+                raw
+            }
+        };
+        match (r.tally().blocked(), &self.output) {
+            (Some(rule), Some(o)) => {
+                let id = &o.rules().rule(rule).id;
+                let seq = r.next_sequence();
+                out.extend_from_slice(&blocked_event(self.family, self.op, id, seq));
+                self.blocked = true;
+                self.failed = true;
+            }
+            _ => out.extend_from_slice(&bytes),
         }
     }
 
     fn emit_outs(&mut self, outs: Vec<SseOut>, out: &mut Vec<u8>) {
         for o in outs {
+            if self.blocked {
+                return;
+            }
             let ev = SseEvent {
                 event: o.event,
                 data: o.data,
@@ -177,8 +222,19 @@ impl StreamStage for SseStage {
             let outs = self.finish_translator();
             self.emit_outs(outs, &mut out);
         }
+        if self.blocked {
+            return out;
+        }
         if let Some(r) = self.restorer.as_mut() {
-            out.extend_from_slice(&r.finish());
+            let flushed = r.finish();
+            if let (Some(rule), Some(o)) = (r.tally().blocked(), &self.output) {
+                let id = &o.rules().rule(rule).id;
+                let seq = r.next_sequence();
+                out.extend_from_slice(&blocked_event(self.family, self.op, id, seq));
+                self.blocked = true;
+            } else {
+                out.extend_from_slice(&flushed);
+            }
         }
         out
     }
@@ -186,27 +242,72 @@ impl StreamStage for SseStage {
     fn restored(&self) -> usize {
         self.restorer.as_ref().map_or(0, |r| r.restored())
     }
+
+    fn tally(&self) -> &OutputTally {
+        self.restorer.as_ref().map_or(&NO_FINDINGS, |r| r.tally())
+    }
 }
 
-pub(crate) struct ArrayStage(GeminiJsonArrayRestorer<Arc<Vault>>);
+pub(crate) struct ArrayStage {
+    inner: GeminiJsonArrayRestorer<Arc<Vault>>,
+    output: Option<OutputRules>,
+    /// The last non-whitespace byte sent: where a blocked array's error element goes.
+    last_sent: Option<u8>,
+    blocked: bool,
+}
 
 impl ArrayStage {
-    pub(crate) fn new(vault: Arc<Vault>) -> Self {
-        ArrayStage(GeminiJsonArrayRestorer::new(vault))
+    pub(crate) fn new(vault: Arc<Vault>, output: Option<OutputRules>) -> Self {
+        let inner = GeminiJsonArrayRestorer::new(vault);
+        let inner = match output.clone() {
+            Some(o) => inner.with_output(o),
+            None => inner,
+        };
+        ArrayStage {
+            inner,
+            output,
+            last_sent: None,
+            blocked: false,
+        }
+    }
+
+    /// Passes `out` on, or the array's blocked ending when a response rule blocked.
+    fn checked(&mut self, out: Vec<u8>) -> Vec<u8> {
+        if let (Some(rule), Some(o)) = (self.inner.tally().blocked(), &self.output) {
+            self.blocked = true;
+            let id = &o.rules().rule(rule).id;
+            return blocked_array_tail(self.last_sent, id);
+        }
+        if let Some(&b) = out.iter().rev().find(|b| !b.is_ascii_whitespace()) {
+            self.last_sent = Some(b);
+        }
+        out
     }
 }
 
 impl StreamStage for ArrayStage {
     fn push(&mut self, chunk: &[u8]) -> Result<Vec<u8>, RespondError> {
-        self.0
+        if self.blocked {
+            return Ok(Vec::new());
+        }
+        let out = self
+            .inner
             .push(chunk)
-            .map_err(|e| RespondError::new(format!("gemini stream: {e}")))
+            .map_err(|e| RespondError::new(format!("gemini stream: {e}")))?;
+        Ok(self.checked(out))
     }
     fn finish(&mut self) -> Vec<u8> {
-        self.0.finish()
+        if self.blocked {
+            return Vec::new();
+        }
+        let out = self.inner.finish();
+        self.checked(out)
     }
     fn restored(&self) -> usize {
-        self.0.restored()
+        self.inner.restored()
+    }
+    fn tally(&self) -> &OutputTally {
+        self.inner.tally()
     }
 }
 

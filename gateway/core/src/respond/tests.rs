@@ -12,6 +12,7 @@ fn plan(family: Family, op: Op, translation: Option<Translation>, vault: Vault) 
         client_model: "claude-3-5-sonnet".into(),
         request_id: "r1".into(),
         include_usage: false,
+        output: None,
     }
 }
 

@@ -12,11 +12,11 @@ use std::borrow::Borrow;
 
 use serde_json::{json, Map, Value};
 
-use super::body::restore_members_except;
 use super::text::{Channels, Mode};
 use super::{
     may_hold_placeholder, parse_object, write_json, write_synthesized, RestoreError, StreamRestorer,
 };
+use crate::output::{OutputRules, OutputTally};
 use crate::sse::{write_sse, SseEvent};
 use crate::vault::Vault;
 
@@ -58,6 +58,12 @@ impl<V: Borrow<Vault>> AnthropicRestorer<V> {
         }
     }
 
+    /// Runs the response rules on this stream's text from now on ([`crate::output`]).
+    pub fn with_output(mut self, rules: OutputRules) -> Self {
+        self.channels.set_output(rules);
+        self
+    }
+
     /// Restores one event in place; returns whether it changed.
     fn restore_event(&mut self, ty: &str, v: &mut Map<String, Value>) -> bool {
         let vault = self.vault.borrow();
@@ -73,9 +79,9 @@ impl<V: Borrow<Vault>> AnthropicRestorer<V> {
                     .push_in_place(vault, &(index, delta_type), mode, text);
             }
         }
-        let n = restore_members_except(v, vault, &[]);
+        let (n, changed) = self.channels.walk_members(vault, v, &[]);
         self.walked += n;
-        n > 0
+        changed
     }
 }
 
@@ -114,9 +120,12 @@ impl<V: Borrow<Vault>> StreamRestorer for AnthropicRestorer<V> {
         let flushed = match ty.as_str() {
             "content_block_stop" | "content_block_start" => {
                 let index = v.get("index").and_then(Value::as_u64).unwrap_or(0);
-                self.channels.take_where(|k| k.0 == index)
+                self.channels
+                    .take_where(self.vault.borrow(), |k| k.0 == index)
             }
-            "message_delta" | "message_stop" | "error" => self.channels.take_all(),
+            "message_delta" | "message_stop" | "error" => {
+                self.channels.take_all(self.vault.borrow())
+            }
             _ => Vec::new(),
         };
         write_flushes(&mut out, flushed)?;
@@ -131,7 +140,7 @@ impl<V: Borrow<Vault>> StreamRestorer for AnthropicRestorer<V> {
     fn finish(&mut self) -> Vec<u8> {
         let mut out = Vec::new();
         // Serializing a serde_json value cannot fail; nothing else could be sent anyway.
-        let _ = write_flushes(&mut out, self.channels.take_all());
+        let _ = write_flushes(&mut out, self.channels.take_all(self.vault.borrow()));
         out
     }
 
@@ -141,5 +150,9 @@ impl<V: Borrow<Vault>> StreamRestorer for AnthropicRestorer<V> {
 
     fn unparsed(&self) -> usize {
         self.unparsed
+    }
+
+    fn tally(&self) -> &OutputTally {
+        &self.channels.tally
     }
 }

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::text::{contains_open, restore_str, Mode};
 use super::{may_hold_placeholder, RestoreError, RestoreErrorKind};
+use crate::output::{filter_complete, OutputRules, OutputTally};
 use crate::vault::Vault;
 
 /// Restores every placeholder of `vault` in every string value of a non-streamed JSON answer.
@@ -40,22 +41,6 @@ pub fn restore_value(value: &mut Value, vault: &Vault) -> usize {
     walk(value, vault, Mode::Text)
 }
 
-/// Restores the members of an object except those named in `skip` (the channels a framing
-/// restores itself).
-pub(crate) fn restore_members_except(
-    map: &mut serde_json::Map<String, Value>,
-    vault: &Vault,
-    skip: &[&str],
-) -> usize {
-    if vault.is_empty() {
-        return 0;
-    }
-    map.iter_mut()
-        .filter(|(k, _)| !skip.contains(&k.as_str()))
-        .map(|(k, v)| walk(v, vault, mode_for_key(k)))
-        .sum()
-}
-
 fn mode_for_key(key: &str) -> Mode {
     match key {
         "arguments" | "partial_json" => Mode::JsonString,
@@ -63,24 +48,92 @@ fn mode_for_key(key: &str) -> Mode {
     }
 }
 
-/// serde_json limits nesting to 128 when parsing, which bounds this recursion.
-fn walk(value: &mut Value, vault: &Vault, mode: Mode) -> usize {
+/// Applies the response rules, when there are any, to a complete string, before restoring it.
+pub(crate) type OutputCtx<'a> = Option<(&'a OutputRules, &'a mut OutputTally)>;
+
+/// Keys whose string values are protocol, never model text: response rules leave them alone so a
+/// literal rule cannot rename an event type or an id.
+const STRUCTURAL: [&str; 12] = [
+    "type",
+    "id",
+    "item_id",
+    "call_id",
+    "model",
+    "object",
+    "role",
+    "status",
+    "finish_reason",
+    "stop_reason",
+    "finishReason",
+    "system_fingerprint",
+];
+
+/// Restores (and with `out`, filters) every string of `value`. Returns how many placeholders
+/// were restored and whether anything changed.
+pub(crate) fn walk_with(
+    value: &mut Value,
+    vault: &Vault,
+    mode: Mode,
+    out: &mut OutputCtx<'_>,
+    key: Option<&str>,
+) -> (usize, bool) {
     match value {
         Value::String(s) => {
-            if !contains_open(s) {
-                return 0;
+            let mut changed = false;
+            if let Some((rules, tally)) = out.as_mut() {
+                if !key.is_some_and(|k| STRUCTURAL.contains(&k)) {
+                    if let Some(f) = filter_complete(rules, vault, s, tally) {
+                        *s = f;
+                        changed = true;
+                    }
+                }
             }
-            let (out, n) = restore_str(vault, s, mode);
+            if vault.is_empty() || !contains_open(s) {
+                return (0, changed);
+            }
+            let (restored, n) = restore_str(vault, s, mode);
             if n > 0 {
-                *s = out.into_owned();
+                *s = restored.into_owned();
             }
-            n
+            (n, changed || n > 0)
         }
-        Value::Array(items) => items.iter_mut().map(|v| walk(v, vault, Mode::Text)).sum(),
-        Value::Object(map) => map
-            .iter_mut()
-            .map(|(k, v)| walk(v, vault, mode_for_key(k)))
-            .sum(),
-        _ => 0,
+        Value::Array(items) => items.iter_mut().fold((0, false), |acc, v| {
+            let (n, c) = walk_with(v, vault, Mode::Text, out, None);
+            (acc.0 + n, acc.1 || c)
+        }),
+        Value::Object(map) => members_with(map, vault, &[], out),
+        _ => (0, false),
     }
+}
+
+/// [`walk_with`] over the members of an object except those named in `skip`.
+pub(crate) fn members_with(
+    map: &mut serde_json::Map<String, Value>,
+    vault: &Vault,
+    skip: &[&str],
+    out: &mut OutputCtx<'_>,
+) -> (usize, bool) {
+    map.iter_mut()
+        .filter(|(k, _)| !skip.contains(&k.as_str()))
+        .fold((0, false), |acc, (k, v)| {
+            let (n, c) = walk_with(v, vault, mode_for_key(k), out, Some(k));
+            (acc.0 + n, acc.1 || c)
+        })
+}
+
+/// serde_json limits nesting to 128 when parsing, which bounds this recursion.
+fn walk(value: &mut Value, vault: &Vault, mode: Mode) -> usize {
+    walk_with(value, vault, mode, &mut None, None).0
+}
+
+/// Applies the response rules, then restores placeholders, in every string of a complete answer.
+/// Returns how many placeholders were restored and whether anything changed; after a block the
+/// tally says so and the value must not be sent.
+pub fn filter_restore_value(
+    value: &mut Value,
+    vault: &Vault,
+    rules: &OutputRules,
+    tally: &mut OutputTally,
+) -> (usize, bool) {
+    walk_with(value, vault, Mode::Text, &mut Some((rules, tally)), None)
 }

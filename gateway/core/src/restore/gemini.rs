@@ -15,12 +15,12 @@ use std::borrow::Borrow;
 
 use serde_json::{json, Map, Value};
 
-use super::body::restore_members_except;
 use super::text::{Channels, Mode};
 use super::{
     index_or, may_hold_placeholder, parse_object, write_json, write_synthesized, RestoreError,
     StreamRestorer,
 };
+use crate::output::{OutputRules, OutputTally};
 use crate::sse::{write_sse, SseEvent};
 use crate::vault::Vault;
 
@@ -45,6 +45,22 @@ impl GeminiChunks {
         }
     }
 
+    pub(crate) fn set_output(&mut self, rules: OutputRules) {
+        self.channels.set_output(rules);
+    }
+
+    pub(crate) fn tally(&self) -> &OutputTally {
+        &self.channels.tally
+    }
+
+    /// Restores (and filters) a complete value, e.g. a non-streamed answer in the array framing.
+    pub(crate) fn walk_value(&mut self, vault: &Vault, value: &mut Value) -> (usize, bool) {
+        match value {
+            Value::Object(map) => self.channels.walk_members(vault, map, &[]),
+            _ => (0, false),
+        }
+    }
+
     pub(crate) fn is_holding(&self) -> bool {
         self.channels.is_holding()
     }
@@ -65,19 +81,23 @@ impl GeminiChunks {
             }
         }
         let mut before = Vec::new();
-        let mut walked = restore_members_except(chunk, vault, &["candidates"]);
-        let mut changed = false;
+        let (mut walked, mut changed) = self.channels.walk_members(vault, chunk, &["candidates"]);
+        changed |= self.channels.clear_token_copies(chunk);
         if let Some(Value::Array(candidates)) = chunk.get_mut("candidates") {
             for (pos, candidate) in candidates.iter_mut().enumerate() {
                 let ci = index_or(candidate, "index", pos);
                 let Value::Object(candidate) = candidate else {
                     continue;
                 };
-                walked += restore_members_except(candidate, vault, &["content"]);
+                let (n, c) = self.channels.walk_members(vault, candidate, &["content"]);
+                walked += n;
+                changed |= c;
                 // Per kind (answer, thought): the last text part of this chunk, for the flush.
                 let mut last_part: [Option<usize>; 2] = [None, None];
                 if let Some(Value::Object(content)) = candidate.get_mut("content") {
-                    walked += restore_members_except(content, vault, &["parts"]);
+                    let (n, c) = self.channels.walk_members(vault, content, &["parts"]);
+                    walked += n;
+                    changed |= c;
                     if let Some(Value::Array(parts)) = content.get_mut("parts") {
                         for (j, part) in parts.iter_mut().enumerate() {
                             let Value::Object(part) = part else {
@@ -91,9 +111,15 @@ impl GeminiChunks {
                                     changed |=
                                         self.channels.push_in_place(vault, &key, Mode::Text, text);
                                     last_part[usize::from(thought)] = Some(j);
-                                    walked += restore_members_except(part, vault, &["text"]);
+                                    let (n, c) = self.channels.walk_members(vault, part, &["text"]);
+                                    walked += n;
+                                    changed |= c;
                                 }
-                                _ => walked += restore_members_except(part, vault, &[]),
+                                _ => {
+                                    let (n, c) = self.channels.walk_members(vault, part, &[]);
+                                    walked += n;
+                                    changed |= c;
+                                }
                             }
                         }
                     }
@@ -102,7 +128,7 @@ impl GeminiChunks {
                 if !finished {
                     continue;
                 }
-                for ((_, thought), held) in self.channels.take_where(|k| k.0 == ci) {
+                for ((_, thought), held) in self.channels.take_where(vault, |k| k.0 == ci) {
                     let target = last_part[usize::from(thought)].and_then(|j| {
                         candidate
                             .get_mut("content")?
@@ -121,7 +147,7 @@ impl GeminiChunks {
             }
         }
         self.walked += walked;
-        (before, changed || walked > 0)
+        (before, changed)
     }
 
     fn synthesize(&self, ci: u64, thought: bool, held: String) -> Value {
@@ -140,9 +166,9 @@ impl GeminiChunks {
     }
 
     /// Ends every channel: the chunks that carry what was held.
-    pub(crate) fn flush_all(&mut self) -> Vec<Value> {
+    pub(crate) fn flush_all(&mut self, vault: &Vault) -> Vec<Value> {
         self.channels
-            .take_all()
+            .take_all(vault)
             .into_iter()
             .map(|((ci, thought), held)| self.synthesize(ci, thought, held))
             .collect()
@@ -170,6 +196,12 @@ impl<V: Borrow<Vault>> GeminiSseRestorer<V> {
             chunks: GeminiChunks::new(),
             unparsed: 0,
         }
+    }
+
+    /// Runs the response rules on this stream's text from now on ([`crate::output`]).
+    pub fn with_output(mut self, rules: OutputRules) -> Self {
+        self.chunks.set_output(rules);
+        self
     }
 }
 
@@ -200,7 +232,7 @@ impl<V: Borrow<Vault>> StreamRestorer for GeminiSseRestorer<V> {
 
     fn finish(&mut self) -> Vec<u8> {
         let mut out = Vec::new();
-        for chunk in self.chunks.flush_all() {
+        for chunk in self.chunks.flush_all(self.vault.borrow()) {
             // Serializing a serde_json value cannot fail; nothing else could be sent anyway.
             let _ = write_synthesized(&mut out, None, &chunk);
         }
@@ -213,5 +245,9 @@ impl<V: Borrow<Vault>> StreamRestorer for GeminiSseRestorer<V> {
 
     fn unparsed(&self) -> usize {
         self.unparsed
+    }
+
+    fn tally(&self) -> &OutputTally {
+        self.chunks.tally()
     }
 }

@@ -14,9 +14,9 @@ use std::borrow::Borrow;
 
 use serde_json::Value;
 
-use super::body::restore_value;
 use super::gemini::GeminiChunks;
 use super::{may_hold_placeholder, RestoreError, RestoreErrorKind};
+use crate::output::{OutputRules, OutputTally};
 use crate::vault::Vault;
 
 /// Default bound on one array element: 16 MiB, far above any real chunk.
@@ -201,9 +201,9 @@ impl<V: Borrow<Vault>> GeminiJsonArrayRestorer<V> {
         let parsed: Result<Value, _> = serde_json::from_slice(&element);
         let restored = match parsed {
             Ok(mut value) if single => {
-                let n = restore_value(&mut value, vault);
+                let (n, changed) = self.chunks.walk_value(vault, &mut value);
                 self.walked += n;
-                (n > 0).then_some(value)
+                changed.then_some(value)
             }
             Ok(Value::Object(mut chunk)) => {
                 let (before, changed) = self.chunks.restore_chunk(vault, &mut chunk);
@@ -229,7 +229,7 @@ impl<V: Borrow<Vault>> GeminiJsonArrayRestorer<V> {
 
     /// Writes held text as elements appended to the array.
     fn flush(&mut self, out: &mut Vec<u8>) -> Result<(), RestoreError> {
-        for synthesized in self.chunks.flush_all() {
+        for synthesized in self.chunks.flush_all(self.vault.borrow()) {
             out.extend_from_slice(SEPARATOR);
             out.extend_from_slice(&to_json(&synthesized)?);
         }
@@ -254,6 +254,17 @@ impl<V: Borrow<Vault>> GeminiJsonArrayRestorer<V> {
     /// How many placeholders were restored so far.
     pub fn restored(&self) -> usize {
         self.chunks.restored() + self.walked
+    }
+
+    /// Runs the response rules on this stream's text from now on ([`crate::output`]).
+    pub fn with_output(mut self, rules: OutputRules) -> Self {
+        self.chunks.set_output(rules);
+        self
+    }
+
+    /// What the response rules found so far.
+    pub fn tally(&self) -> &OutputTally {
+        self.chunks.tally()
     }
 
     /// How many elements passed through unchanged because they were not JSON objects.

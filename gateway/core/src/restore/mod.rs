@@ -50,10 +50,11 @@ use memchr::memmem::Finder;
 
 use serde_json::Value;
 
+use crate::output::OutputTally;
 use crate::sse::{write_event, write_sse_with_data, SseEvent};
 
 pub use anthropic::{anthropic_restorer, AnthropicRestorer};
-pub use body::{restore_json_body, restore_value};
+pub use body::{filter_restore_value, restore_json_body, restore_value};
 pub use gemini::{gemini_sse_restorer, GeminiSseRestorer};
 pub use gemini_array::GeminiJsonArrayRestorer;
 pub use openai::{openai_chat_restorer, OpenAiChatRestorer};
@@ -72,6 +73,14 @@ pub trait StreamRestorer {
     /// How many events were passed through unchanged because their data was not the JSON the
     /// framing expects.
     fn unparsed(&self) -> usize;
+    /// What the response rules found so far; a block there means the events this restorer
+    /// returned since the block must not be sent.
+    fn tally(&self) -> &OutputTally;
+    /// The sequence number the next event sent to the client should carry, in framings that
+    /// number events (the Responses API): an event the gateway writes itself continues there.
+    fn next_sequence(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// Why an answer could not be restored.

@@ -18,6 +18,7 @@ use super::{
     index_or, may_hold_placeholder, parse_object, write_json, write_synthesized, RestoreError,
     StreamRestorer,
 };
+use crate::output::{OutputRules, OutputTally};
 use crate::sse::{write_sse, SseEvent};
 use crate::vault::Vault;
 
@@ -63,12 +64,18 @@ impl<V: Borrow<Vault>> OpenAiChatRestorer<V> {
         }
     }
 
+    /// Runs the response rules on this stream's text from now on ([`crate::output`]).
+    pub fn with_output(mut self, rules: OutputRules) -> Self {
+        self.channels.set_output(rules);
+        self
+    }
+
     /// Restores one chunk in place. Returns the chunks to send before it (flushes of channels
     /// it ends but does not carry) and whether it changed.
     fn restore_chunk(&mut self, chunk: &mut Map<String, Value>) -> (Vec<Value>, bool) {
         let vault = self.vault.borrow();
         let mut before = Vec::new();
-        let mut changed = false;
+        let mut changed = self.channels.clear_token_copies(chunk);
         let Some(Value::Array(choices)) = chunk.get_mut("choices") else {
             return (before, changed);
         };
@@ -114,7 +121,7 @@ impl<V: Borrow<Vault>> OpenAiChatRestorer<V> {
                 continue;
             }
             let mut flushed = Vec::new();
-            for ((_, field), held) in self.channels.take_where(|k| k.0 == ci) {
+            for ((_, field), held) in self.channels.take_where(vault, |k| k.0 == ci) {
                 match field_mut(choice, field).filter(|_| present.contains(&field)) {
                     Some(text) => {
                         text.push_str(&held);
@@ -160,7 +167,7 @@ impl<V: Borrow<Vault>> OpenAiChatRestorer<V> {
 
     fn flush_all(&mut self) -> Vec<Value> {
         let mut by_choice: Vec<(u64, Vec<(Field, String)>)> = Vec::new();
-        for ((ci, field), held) in self.channels.take_all() {
+        for ((ci, field), held) in self.channels.take_all(self.vault.borrow()) {
             match by_choice.last_mut() {
                 Some((last, fields)) if *last == ci => fields.push((field, held)),
                 _ => by_choice.push((ci, vec![(field, held)])),
@@ -252,5 +259,9 @@ impl<V: Borrow<Vault>> StreamRestorer for OpenAiChatRestorer<V> {
 
     fn unparsed(&self) -> usize {
         self.unparsed
+    }
+
+    fn tally(&self) -> &OutputTally {
+        &self.channels.tally
     }
 }

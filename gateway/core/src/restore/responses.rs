@@ -17,11 +17,11 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use super::body::restore_members_except;
 use super::text::{Channels, Mode};
 use super::{
     may_hold_placeholder, parse_object, write_json, write_synthesized, RestoreError, StreamRestorer,
 };
+use crate::output::{OutputRules, OutputTally};
 use crate::sse::{write_sse, SseEvent};
 use crate::vault::Vault;
 
@@ -51,6 +51,9 @@ pub struct ResponsesRestorer<V> {
     /// How many events were synthesized: added to every later upstream sequence number.
     shift: u64,
     last_seq: Option<u64>,
+    /// `last_seq` before the event being processed: an event written instead of it continues
+    /// from here.
+    seq_before_event: Option<u64>,
     walked: usize,
     unparsed: usize,
 }
@@ -86,9 +89,16 @@ impl<V: Borrow<Vault>> ResponsesRestorer<V> {
             templates: BTreeMap::new(),
             shift: 0,
             last_seq: None,
+            seq_before_event: None,
             walked: 0,
             unparsed: 0,
         }
+    }
+
+    /// Runs the response rules on this stream's text from now on ([`crate::output`]).
+    pub fn with_output(mut self, rules: OutputRules) -> Self {
+        self.channels.set_output(rules);
+        self
     }
 
     /// The flush of `key`'s held text, numbered to precede an event numbered `before` upstream.
@@ -138,11 +148,12 @@ impl<V: Borrow<Vault>> ResponsesRestorer<V> {
     /// Restores one event in place; returns whether it changed.
     fn restore_event(&mut self, ev: &SseEvent, ty: &str, v: &mut Map<String, Value>) -> bool {
         let vault = self.vault.borrow();
+        let cleared = self.channels.clear_token_copies(v);
         let is_text = matches!(v.get("delta"), Some(Value::String(_)));
         let Some(family) = ty.strip_suffix(".delta").filter(|_| is_text) else {
-            let n = restore_members_except(v, vault, &[]);
+            let (n, changed) = self.channels.walk_members(vault, v, &[]);
             self.walked += n;
-            return n > 0;
+            return changed || cleared;
         };
         let key = Key {
             item: item_ref(v).unwrap_or_default(),
@@ -159,18 +170,19 @@ impl<V: Borrow<Vault>> ResponsesRestorer<V> {
             Some(Value::String(delta)) => self.channels.push_in_place(vault, &key, mode, delta),
             _ => false,
         };
-        if self.channels.held_keys().any(|k| *k == key) {
+        if self.channels.is_holding_key(&key) {
             self.templates.insert(key, (ev.event.clone(), v.clone()));
         } else {
             self.templates.remove(&key);
         }
-        changed
+        changed || cleared
     }
 }
 
 impl<V: Borrow<Vault>> StreamRestorer for ResponsesRestorer<V> {
     fn on_event(&mut self, ev: &SseEvent) -> Result<Vec<u8>, RestoreError> {
         let mut out = Vec::new();
+        self.seq_before_event = self.last_seq;
         let quiet = !self.channels.is_holding() && self.shift == 0;
         if ev.comment_only || (quiet && !may_hold_placeholder(ev.data.as_bytes())) {
             write_sse(&mut out, ev);
@@ -189,10 +201,12 @@ impl<V: Borrow<Vault>> StreamRestorer for ResponsesRestorer<V> {
             .to_owned();
         let seq = v.get("sequence_number").and_then(Value::as_u64);
         let flushed = if TERMINAL.contains(&ty.as_str()) {
-            self.channels.take_all()
+            self.channels.take_all(self.vault.borrow())
         } else if ty.ends_with(".done") {
             match item_ref(&v) {
-                Some(item) => self.channels.take_where(|k| k.item == item),
+                Some(item) => self
+                    .channels
+                    .take_where(self.vault.borrow(), |k| k.item == item),
                 None => Vec::new(),
             }
         } else {
@@ -218,7 +232,8 @@ impl<V: Borrow<Vault>> StreamRestorer for ResponsesRestorer<V> {
 
     fn finish(&mut self) -> Vec<u8> {
         let mut out = Vec::new();
-        let flushed = self.channels.take_all();
+        self.seq_before_event = self.last_seq;
+        let flushed = self.channels.take_all(self.vault.borrow());
         // Serializing a serde_json value cannot fail; nothing else could be sent anyway.
         let _ = self.flush(&mut out, flushed, None);
         out
@@ -230,5 +245,13 @@ impl<V: Borrow<Vault>> StreamRestorer for ResponsesRestorer<V> {
 
     fn unparsed(&self) -> usize {
         self.unparsed
+    }
+
+    fn tally(&self) -> &OutputTally {
+        &self.channels.tally
+    }
+
+    fn next_sequence(&self) -> Option<u64> {
+        Some(self.seq_before_event.map_or(0, |s| s + 1))
     }
 }

@@ -23,6 +23,7 @@ use std::sync::OnceLock;
 
 use memchr::memmem::Finder;
 
+use crate::output::{OutputRules, OutputTally, StreamFilter};
 use crate::vault::{Vault, CLOSE, MAX_PLACEHOLDER_LEN, OPEN};
 
 /// [`OPEN`] as UTF-8.
@@ -265,11 +266,18 @@ impl<'v> TextRestorer<'v> {
 
 /// The held-back text of many channels of one stream, keyed by the framing's channel identity.
 /// A channel with nothing held has no entry, so "anything held?" is `is_empty`.
+///
+/// With response rules ([`Channels::set_output`]) each channel's text goes through a
+/// [`StreamFilter`] first and only then through the restorer, so restored values are never
+/// scanned ([`crate::output`]).
 #[derive(Debug)]
 pub(crate) struct Channels<K> {
     held: BTreeMap<K, String>,
     prefixes: Prefixes,
     pub(crate) restored: usize,
+    output: Option<OutputRules>,
+    filters: BTreeMap<K, (Mode, StreamFilter)>,
+    pub(crate) tally: OutputTally,
 }
 
 impl<K: Ord + Clone> Channels<K> {
@@ -278,14 +286,54 @@ impl<K: Ord + Clone> Channels<K> {
             held: BTreeMap::new(),
             prefixes: Prefixes::default(),
             restored: 0,
+            output: None,
+            filters: BTreeMap::new(),
+            tally: OutputTally::default(),
         }
     }
 
-    pub(crate) fn is_holding(&self) -> bool {
-        !self.held.is_empty()
+    /// Runs `rules` on every channel's text from now on.
+    pub(crate) fn set_output(&mut self, rules: OutputRules) {
+        self.output = Some(rules);
     }
 
-    /// Restores `text`, a fragment of channel `key`, in place. Returns whether it changed.
+    /// Whether events must be parsed even when they hold no placeholder: some channel holds
+    /// text, or response rules read every event.
+    pub(crate) fn is_holding(&self) -> bool {
+        !self.held.is_empty() || self.output.is_some()
+    }
+
+    /// Under response rules, empties the token-level copies of the text in `map`
+    /// ([`crate::output::clear_token_copies`]). Returns whether something changed.
+    pub(crate) fn clear_token_copies(
+        &self,
+        map: &mut serde_json::Map<String, serde_json::Value>,
+    ) -> bool {
+        self.output.is_some() && crate::output::clear_token_copies_in(map)
+    }
+
+    /// Whether channel `key` holds text now.
+    pub(crate) fn is_holding_key(&self, key: &K) -> bool {
+        self.held.contains_key(key) || self.filters.get(key).is_some_and(|f| f.1.held_len() > 0)
+    }
+
+    /// Restores (and filters) the members of a complete object except `skip`. Returns how many
+    /// placeholders were restored and whether anything changed.
+    pub(crate) fn walk_members(
+        &mut self,
+        vault: &Vault,
+        map: &mut serde_json::Map<String, serde_json::Value>,
+        skip: &[&str],
+    ) -> (usize, bool) {
+        if vault.is_empty() && self.output.is_none() {
+            return (0, false);
+        }
+        let mut ctx = self.output.as_ref().map(|o| (o, &mut self.tally));
+        super::body::members_with(map, vault, skip, &mut ctx)
+    }
+
+    /// Restores `text`, a fragment of channel `key`, in place. Returns whether it changed. After
+    /// a block every fragment is emptied: nothing more may reach the client.
     pub(crate) fn push_in_place(
         &mut self,
         vault: &Vault,
@@ -293,13 +341,34 @@ impl<K: Ord + Clone> Channels<K> {
         mode: Mode,
         text: &mut String,
     ) -> bool {
+        let filtered = match &self.output {
+            None => None,
+            Some(rules) => {
+                let tally = &mut self.tally;
+                if tally.blocked().is_none() {
+                    let (_, f) = self
+                        .filters
+                        .entry(key.clone())
+                        .or_insert_with(|| (mode, StreamFilter::new()));
+                    let out = f.push(rules, vault, text, tally);
+                    Some(out).filter(|_| tally.blocked().is_none())
+                } else {
+                    None
+                }
+            }
+        };
+        if self.output.is_some() && filtered.is_none() {
+            text.clear();
+            return true;
+        }
         let mut held = self.held.remove(key).unwrap_or_default();
+        let input: &str = filtered.as_deref().unwrap_or(text.as_str());
         let out = push_fragment(
             vault,
             &self.prefixes,
             mode,
             &mut held,
-            text,
+            input,
             &mut self.restored,
         );
         let replacement = match out {
@@ -309,7 +378,7 @@ impl<K: Ord + Clone> Channels<K> {
         if !held.is_empty() {
             self.held.insert(key.clone(), held);
         }
-        match replacement {
+        match replacement.or(filtered) {
             Some(out) if out != *text => {
                 *text = out;
                 true
@@ -319,19 +388,44 @@ impl<K: Ord + Clone> Channels<K> {
     }
 
     /// Ends every channel whose key satisfies `pred`; returns their held text, in key order.
-    pub(crate) fn take_where(&mut self, mut pred: impl FnMut(&K) -> bool) -> Vec<(K, String)> {
-        let keys: Vec<K> = self.held.keys().filter(|k| pred(k)).cloned().collect();
-        keys.into_iter()
-            .filter_map(|k| self.held.remove(&k).map(|h| (k, h)))
-            .collect()
+    pub(crate) fn take_where(
+        &mut self,
+        vault: &Vault,
+        mut pred: impl FnMut(&K) -> bool,
+    ) -> Vec<(K, String)> {
+        let keys: std::collections::BTreeSet<K> = self
+            .held
+            .keys()
+            .chain(self.filters.keys())
+            .filter(|k| pred(k))
+            .cloned()
+            .collect();
+        let mut flushed = Vec::new();
+        for k in keys {
+            let mut held = self.held.remove(&k).unwrap_or_default();
+            let mut text = String::new();
+            if let (Some((mode, mut f)), Some(rules)) = (self.filters.remove(&k), &self.output) {
+                let last = f.finish(rules, vault, &mut self.tally);
+                let out = push_fragment(
+                    vault,
+                    &self.prefixes,
+                    mode,
+                    &mut held,
+                    &last,
+                    &mut self.restored,
+                );
+                text.push_str(&out);
+            }
+            text.push_str(&held);
+            if !text.is_empty() && self.tally.blocked().is_none() {
+                flushed.push((k, text));
+            }
+        }
+        flushed
     }
 
     /// Ends every channel.
-    pub(crate) fn take_all(&mut self) -> Vec<(K, String)> {
-        std::mem::take(&mut self.held).into_iter().collect()
-    }
-
-    pub(crate) fn held_keys(&self) -> impl Iterator<Item = &K> {
-        self.held.keys()
+    pub(crate) fn take_all(&mut self, vault: &Vault) -> Vec<(K, String)> {
+        self.take_where(vault, |_| true)
     }
 }

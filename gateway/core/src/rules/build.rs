@@ -334,6 +334,8 @@ impl Builder {
             file: "<rules>".into(),
             pos: (1, 1),
         };
+        let stream_bound =
+            super::stream_bound::response_bound(&self.rules, &self.literals, &self.regexes);
         let engine = Engine::build(&self.literals, self.regexes).map_err(|e| match e {
             EngineError::Literal(e) => {
                 let loc = self.first_literal.clone().unwrap_or_else(unknown);
@@ -384,6 +386,7 @@ impl Builder {
             engine,
             examples: self.examples,
             scans,
+            stream_bound,
         })
     }
 }

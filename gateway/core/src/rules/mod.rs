@@ -66,6 +66,7 @@ mod limits;
 mod literal;
 mod pattern;
 mod scan;
+mod stream_bound;
 mod validate;
 
 #[cfg(test)]
@@ -74,6 +75,7 @@ mod tests;
 pub use embedded::{default_rule_set, embedded_sources};
 pub use error::{RuleError, RuleErrorKind, RuleErrors};
 pub use examples::ExampleFailure;
+pub use stream_bound::{StreamBound, MAX_HOLD};
 pub use validate::Validator;
 
 use crate::types::{Action, AppliesTo, Class, Mode, Scope};
@@ -172,6 +174,8 @@ pub struct RuleSet {
     examples: Vec<examples::Example>,
     /// Whether any literal or regex rule covers requests / responses.
     scans: [bool; 2],
+    /// What a streaming scanner of model output must hold back ([`StreamBound`]).
+    stream_bound: StreamBound,
 }
 
 impl std::fmt::Debug for RuleSet {
@@ -275,6 +279,16 @@ impl RuleSet {
 
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
+    }
+
+    /// Whether any literal or regex rule scans model output (`scope = "response"` or `"both"`).
+    pub fn scans_responses(&self) -> bool {
+        self.scans[1]
+    }
+
+    /// The hold-back profile of the response rules, for streaming scanners.
+    pub fn response_stream_bound(&self) -> &StreamBound {
+        &self.stream_bound
     }
 
     pub fn has_field_rules(&self) -> bool {
