@@ -36,7 +36,11 @@ fn rules(c: &mut Criterion) {
     let dictionary = with_dictionary(&names).unwrap_or_else(|e| panic!("{e}"));
     // The 100k dictionary holds the 10k names and 90k more, so the same planted names match.
     let names_100k = matter_names(100_000);
-    assert_eq!(names_100k[..names.len()], names[..], "matter_names extends its prefix");
+    assert_eq!(
+        names_100k[..names.len()],
+        names[..],
+        "matter_names extends its prefix"
+    );
     let dictionary_100k = with_dictionary(&names_100k).unwrap_or_else(|e| panic!("{e}"));
     let mut group = c.benchmark_group("rules");
     for (label, len) in [("2KB", 2 << 10), ("64KB", 64 << 10), ("1MB", 1 << 20)] {
