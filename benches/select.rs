@@ -110,6 +110,11 @@ fn select(c: &mut Criterion) {
     c.bench_function("pool/affinity_key/2KB", |b| {
         b.iter(|| affinity_key(black_box(body)))
     });
+    // Baseline in the same run: a full `serde_json::Value` parse of the same body (what the key
+    // used to cost before it read borrowed views of the few members it needs).
+    c.bench_function("pool/serde_json_value/2KB", |b| {
+        b.iter(|| serde_json::from_slice::<serde_json::Value>(black_box(body)).ok())
+    });
 }
 
 criterion_group! {

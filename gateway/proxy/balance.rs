@@ -136,8 +136,8 @@ impl Ring {
         for (i, u) in endpoints.iter().enumerate() {
             let url = u.url();
             for v in 0..VNODES {
-                let mut h = fnv1a(FNV_OFFSET, url.as_bytes());
-                h = fnv1a(h, &v.to_le_bytes());
+                let mut h = fold_words(FNV_OFFSET, url.as_bytes());
+                h = fold_words(h, &v.to_le_bytes());
                 points.push((mix64(h), i as u32));
             }
         }
@@ -166,34 +166,86 @@ pub fn affinity_for(pool: &PoolState, body: &[u8]) -> Option<u64> {
 /// chat, Anthropic messages, completions `prompt`, responses `input`). Every later turn of a
 /// conversation repeats these, so they name the conversation. `None` when the body has neither.
 pub fn affinity_key(body: &[u8]) -> Option<u64> {
-    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    // One pass: members other than these are skipped, not built, and a conversation's turns
+    // after the first user message are skipped too.
+    let shape: Shape = serde_json::from_slice(body).ok()?;
     let mut prefix = Vec::with_capacity(PREFIX_BYTES);
-    if let Some(s) = v.get("system") {
+    if let Some(s) = &shape.system {
         push_text(s, &mut prefix);
     }
-    let messages = v
-        .get("messages")
-        .or_else(|| v.get("input").filter(|i| i.is_array()));
-    if let Some(serde_json::Value::Array(msgs)) = messages {
-        for m in msgs {
-            let role = m.get("role").and_then(|r| r.as_str()).unwrap_or("user");
-            let content = m.get("content").unwrap_or(&serde_json::Value::Null);
-            if role == "system" || role == "developer" {
-                push_text(content, &mut prefix);
-            } else if role == "user" {
-                prefix.push(0);
-                push_text(content, &mut prefix);
-                break;
+    match (shape.messages, shape.input) {
+        (Some(Turns::Messages(m)), _) | (_, Some(Turns::Messages(m))) => prefix.extend(m),
+        (_, input) => {
+            if let Some(p) = &shape.prompt {
+                push_text(p, &mut prefix);
+            } else if let Some(Turns::Text(t)) = input {
+                prefix.extend_from_slice(t.as_bytes());
             }
         }
-    } else if let Some(p) = v.get("prompt").or_else(|| v.get("input")) {
-        push_text(p, &mut prefix);
     }
     prefix.truncate(PREFIX_BYTES);
     if prefix.iter().all(|&b| b == 0) {
         return None;
     }
-    Some(mix64(fnv1a(FNV_OFFSET, &prefix)))
+    Some(mix64(fold_words(FNV_OFFSET, &prefix)))
+}
+
+/// The members of a request body the affinity key reads (chat, messages, responses, completions).
+#[derive(serde::Deserialize)]
+struct Shape {
+    system: Option<serde_json::Value>,
+    messages: Option<Turns>,
+    input: Option<Turns>,
+    prompt: Option<serde_json::Value>,
+}
+
+/// `messages` / `input`: the text of the system turns and the first user turn, or a plain string.
+enum Turns {
+    Messages(Vec<u8>),
+    Text(String),
+}
+
+#[derive(serde::Deserialize)]
+struct Message<'a> {
+    #[serde(borrow)]
+    role: Option<std::borrow::Cow<'a, str>>,
+    content: Option<serde_json::Value>,
+}
+
+impl<'de> serde::Deserialize<'de> for Turns {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Turns;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an array of messages or a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Turns, E> {
+                Ok(Turns::Text(s.to_owned()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Turns, A::Error> {
+                let mut out = Vec::new();
+                while let Some(m) = seq.next_element::<Message<'_>>()? {
+                    let content = m.content.unwrap_or(serde_json::Value::Null);
+                    match m.role.as_deref().unwrap_or("user") {
+                        "system" | "developer" => push_text(&content, &mut out),
+                        "user" => {
+                            out.push(0);
+                            push_text(&content, &mut out);
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Turns::Messages(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// Appends a string, or the text parts of an array of strings and content blocks.
@@ -221,12 +273,20 @@ fn push_text(v: &serde_json::Value, out: &mut Vec<u8>) {
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 
-fn fnv1a(mut h: u64, bytes: &[u8]) -> u64 {
-    for &b in bytes {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
+/// FNV-style multiply-xor over eight bytes at a time (the tail zero-padded, the length mixed
+/// in): a byte-at-a-time loop over a 1 KiB prefix cost more than the whole selection.
+fn fold_words(mut h: u64, bytes: &[u8]) -> u64 {
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(0x0100_0000_01b3);
     }
-    h
+    let rest = chunks.remainder();
+    let mut w = [0u8; 8];
+    w[..rest.len()].copy_from_slice(rest);
+    h = (h ^ u64::from_le_bytes(w)).wrapping_mul(0x0100_0000_01b3);
+    (h ^ bytes.len() as u64).wrapping_mul(0x0100_0000_01b3)
 }
 
 /// splitmix64's finalizer: FNV alone clusters similar inputs, and ring points must scatter.
