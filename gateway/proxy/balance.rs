@@ -341,6 +341,16 @@ mod tests {
             affinity_key(br#"{"system":"Be brief","messages":[{"role":"user","content":"hi"}]}"#);
         assert_eq!(Some(a), b);
         assert!(affinity_key(br#"{"prompt":"complete me"}"#).is_some());
+        assert_eq!(
+            affinity_key(br#"{"input":"complete me"}"#),
+            affinity_key(br#"{"prompt":"complete me"}"#)
+        );
+        // The Responses API's `input` turns name the conversation like chat `messages` do, and
+        // turns after the first user message (however malformed) are skipped, not read.
+        assert_eq!(
+            affinity_key(br#"{"input":[{"role":"user","content":"hi"}],"model":"m"}"#),
+            affinity_key(br#"{"messages":[{"role":"user","content":"hi"},{"role":7}]}"#)
+        );
         assert_eq!(affinity_key(br#"{"messages":[]}"#), None);
         assert_eq!(affinity_key(b"not json"), None);
         // Only the prefix counts: texts that differ after PREFIX_BYTES share a key.
