@@ -6,7 +6,7 @@
 //! | literal starting with a word character | anchored, at word starts passing the prefix filter |
 //! | regex `\b` + literal prefix (`AKIA`, `ghp_`) | anchored, at word starts passing the filter |
 //! | regex without lowercase ASCII letters | inside runs of its alphabet, long enough |
-//! | any other regex | whole text (meta engine prefilters, e.g. `memchr` for `@`) |
+//! | any other regex | whole text, if it holds a byte every match needs (`memchr`: `@`, `:`/`=`) |
 //! | fancy regex (look-around, backreferences) | whole text, with a backtrack limit |
 //! | literal starting with punctuation | whole text (unanchored Aho-Corasick) |
 //!
@@ -24,6 +24,7 @@ use super::literal::{
     build_automaton, prepare, LiteralBuildError, LiteralCheck, LiteralMatcher, LiteralSpec,
 };
 use super::pattern::{gate_for, meta_config, syntax_config, Compiled, Fancy, Gate, Plain};
+use super::required::required_bytes;
 use super::validate::Validator;
 use super::{limits, LimitHit, RuleIdx};
 use aho_corasick::automaton::OverlappingState;
@@ -111,6 +112,7 @@ impl Engine {
                 rule,
                 regex,
                 validator,
+                required: required_bytes(&hir),
             };
             match gate_for(&hir) {
                 Gate::WordPrefix(ps) => {

@@ -65,6 +65,7 @@ mod glob;
 mod limits;
 mod literal;
 mod pattern;
+mod required;
 mod scan;
 mod validate;
 

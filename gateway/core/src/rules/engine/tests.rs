@@ -199,6 +199,7 @@ mod equivalence {
         r"\bsk-[a-z0-9]{3,}",
         r"[A-Z]{2}[0-9]{2}",
         r"\b[A-Z][a-z]+ Corp\b",
+        r#"(?i:secret_?key)["']?[ ]*[:=][ ]*[A-Za-z0-9/+]{4}"#,
     ];
     const LITERALS: &[(&str, bool)] = &[
         ("acme corp", true),
@@ -258,6 +259,11 @@ mod equivalence {
         "RSA ",
         "PRIVATE KEY-----",
         "Bearer ",
+        "secret_key",
+        "SecretKey",
+        ":",
+        "=",
+        "\"",
         "bearer",
         "tok.en/+~",
         "ghp_",
