@@ -427,6 +427,32 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+        /// Random text of the byte classes that matter (lowercase, uppercase, digits, `_`,
+        /// punctuation, spaces, multi-byte characters), any length and run minimum: the fast
+        /// scan reports exactly the reference's word starts and runs.
+        #[test]
+        fn scan_equals_the_reference_on_random_text(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "a", "zq", "Q", "AK", "7", "42", "_", " ", "-", ".", "\n", "é", "«", "Ω", "😀",
+                ]),
+                0..300,
+            ),
+            min in 1usize..80,
+            skip_digits in proptest::bool::ANY,
+        ) {
+            let hay: String = pieces.concat();
+            let scan = ByteScan::new(true, skip_digits, min);
+            let (mut starts, runs) = reference(&hay, min);
+            if skip_digits {
+                starts.retain(|&p| !hay.as_bytes()[p].is_ascii_digit());
+            }
+            proptest::prop_assert_eq!(collect(&scan, &hay), (starts, runs));
+        }
+    }
+
     #[test]
     fn swar_classes_agree_with_std() {
         for b in 0..=255u8 {
