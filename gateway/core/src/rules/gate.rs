@@ -102,12 +102,13 @@ impl ByteScan {
         let mut buf = [0u8; 64];
         for (n, block) in bytes.chunks(64).enumerate() {
             let base = n * 64;
-            let block: &[u8] = if block.len() == 64 {
+            let len = block.len();
+            let block: &[u8] = if len == 64 {
                 block
             } else {
                 // Only the last block is short; the rest of `buf` stays zero (not word bytes).
-                buf[..block.len()].copy_from_slice(block);
-                &buf
+                buf[..len].copy_from_slice(block);
+                &buf[..len.next_multiple_of(8)]
             };
             let (mut starts, mut high) = (0u64, 0u64);
             for (k, eight) in block.chunks_exact(8).enumerate() {
@@ -142,7 +143,6 @@ impl ByteScan {
                     }
                 }
             } else {
-                let len = (bytes.len() - base).min(64);
                 exact_starts(hay, base, len, self.skip_digit_starts, &mut |p| {
                     if prefixes.may_start(bytes, p) {
                         on_start(p);

@@ -348,3 +348,16 @@ mod equivalence {
         }
     }
 }
+
+#[test]
+fn texts_as_short_as_the_shortest_rule_are_still_searched() {
+    let e = engine(&[(0, "Acme", false)], &[(1, r"[0-9]{3}", None)]);
+    assert_eq!(e.min_len, 3);
+    assert_eq!(found(&e, "123"), pairs(&[(1, "123")]));
+    assert!(found(&e, "12").is_empty());
+    assert_eq!(found(&e, "Acme"), pairs(&[(0, "Acme")]));
+    // fancy-regex does not report a minimum length: nothing is skipped.
+    let e = engine(&[(0, "Acme", false)], &[(1, r"(?<=k)v", None)]);
+    assert_eq!(e.min_len, 0);
+    assert_eq!(found(&e, "kv"), pairs(&[(1, "v")]));
+}
