@@ -436,7 +436,8 @@ mod tests {
         fn scan_equals_the_reference_on_random_text(
             pieces in proptest::collection::vec(
                 proptest::sample::select(vec![
-                    "a", "zq", "Q", "AK", "7", "42", "_", " ", "-", ".", "\n", "é", "«", "Ω", "😀",
+                    "a", "zq", "Q", "AK", "7", "42", "_", " ", "-", ".", "\n",
+                    "é", "«", "Ω", "😀",
                 ]),
                 0..300,
             ),
