@@ -6,7 +6,7 @@
 //! | literal starting with a word character | anchored, at word starts passing the prefix filter |
 //! | regex `\b` + literal prefix (`AKIA`, `ghp_`) | anchored, at word starts passing the filter |
 //! | regex without lowercase ASCII letters | inside runs of its alphabet, long enough |
-//! | any other regex | whole text (meta engine prefilters, e.g. `memchr` for `@`) |
+//! | any other regex | whole text, if it holds a byte every match needs (`memchr`: `@`, `:`/`=`) |
 //! | fancy regex (look-around, backreferences) | whole text, with a backtrack limit |
 //! | literal starting with punctuation | whole text (unanchored Aho-Corasick) |
 //!
@@ -24,6 +24,7 @@ use super::literal::{
     build_automaton, prepare, LiteralBuildError, LiteralCheck, LiteralMatcher, LiteralSpec,
 };
 use super::pattern::{gate_for, meta_config, syntax_config, Compiled, Fancy, Gate, Plain};
+use super::required::required_bytes;
 use super::validate::Validator;
 use super::{limits, LimitHit, RuleIdx};
 use aho_corasick::automaton::OverlappingState;
@@ -60,6 +61,8 @@ pub(crate) enum EngineError {
 /// All literal and regex rules, compiled for searching.
 #[derive(Debug)]
 pub(crate) struct Engine {
+    /// No rule matches fewer bytes: shorter texts (keys, roles, model names) are not searched.
+    min_len: usize,
     bytes: ByteScan,
     bloom: PrefixBloom,
     starts: Option<StartIndex>,
@@ -82,6 +85,13 @@ impl Engine {
         regexes: Vec<(RuleIdx, Compiled, Option<Validator>)>,
     ) -> Result<Self, EngineError> {
         let (plain, unicode) = prepare(literals);
+        // Literal hits are exactly as long as the (normalized) literal.
+        let mut shortest = plain
+            .iter()
+            .chain(&unicode)
+            .map(|p| p.text.len())
+            .min()
+            .unwrap_or(usize::MAX);
         let (at_starts, anywhere): (Vec<_>, Vec<_>) =
             plain.into_iter().partition(|p| p.starts_with_word_char());
 
@@ -98,6 +108,8 @@ impl Engine {
         for (input, (rule, compiled, validator)) in regexes.into_iter().enumerate() {
             let (hir, regex) = match compiled {
                 Compiled::Fancy(regex) => {
+                    // fancy-regex does not say how short a match can be.
+                    shortest = 0;
                     fancy.push(Fancy {
                         rule,
                         regex,
@@ -107,10 +119,12 @@ impl Engine {
                 }
                 Compiled::Plain(hir, regex) => (hir, regex),
             };
+            shortest = shortest.min(hir.properties().minimum_len().unwrap_or(0));
             let plain = Plain {
                 rule,
                 regex,
                 validator,
+                required: required_bytes(&hir),
             };
             match gate_for(&hir) {
                 Gate::WordPrefix(ps) => {
@@ -174,6 +188,7 @@ impl Engine {
         };
         let run_min = run.iter().map(|(_, n)| *n).min().unwrap_or(usize::MAX);
         Ok(Self {
+            min_len: shortest,
             bytes: ByteScan::new(starts.is_some(), !bloom.digit_first(), run_min),
             run_alphabet: Box::new(alphabet),
             bloom,
@@ -205,6 +220,9 @@ impl Engine {
         keep: impl Fn(RuleIdx) -> bool,
         out: &mut Vec<(RuleIdx, Range<usize>)>,
     ) -> Result<(), LimitHit> {
+        if hay.len() < self.min_len {
+            return Ok(());
+        }
         if !self.bytes.is_idle() {
             let mut runs = Vec::new();
             let mut next_allowed = Vec::new();

@@ -13,10 +13,14 @@
 //!   numbers, IBANs, PEM headers) can only match inside a run of non-lowercase bytes at least as
 //!   long as its shortest match. English text breaks such runs every few bytes.
 //!
-//! [`ByteScan`] finds both in one pass, eight bytes at a time with SWAR arithmetic (no `unsafe`,
-//! no platform intrinsics): per 64-byte block it builds a word mask and a run mask, and bit
-//! operations yield word starts and long runs without a branch per byte. Blocks with non-ASCII
-//! bytes find word starts by decoding characters instead.
+//! [`ByteScan`] finds both without a branch per byte and without `unsafe`:
+//!
+//! - word starts eight bytes at a time with SWAR arithmetic: per 64-byte block, bit operations on
+//!   the byte classes yield the word starts directly, with one mask gather per eight bytes. Blocks
+//!   with non-ASCII bytes find word starts by decoding characters instead;
+//! - runs by probing: a run of at least `n` bytes covers one of every `n` consecutive positions,
+//!   so only every `n`-th byte is read until one is not lowercase, and only then is the run around
+//!   it measured. In prose most probes land on a lowercase letter.
 
 const L: u64 = 0x0101_0101_0101_0101;
 const HI: u64 = 0x80 * L;
@@ -34,12 +38,13 @@ fn in_range(x7: u64, lo: u8, hi: u8) -> u64 {
 }
 
 /// High bit set in each ASCII word byte (`[0-9A-Za-z_]`) of `x` (`x7`: its low seven bits),
-/// given its lowercase letters and digits.
+/// given its digits. Setting bit 5 maps `A`–`Z` onto `a`–`z` and nothing else into that range.
 #[inline(always)]
-fn word_bytes(x: u64, x7: u64, lower: u64, digit: u64) -> u64 {
+fn word_bytes(x: u64, x7: u64, digit: u64) -> u64 {
+    let letter = in_range(x7 | (0x20 * L), b'a', b'z');
     let t = x7 ^ (0x5F * L);
     let underscore = !(t.wrapping_add(0x7F * L) | t) & HI;
-    (lower | in_range(x7, b'A', b'Z') | digit | underscore) & !x
+    (letter | digit | underscore) & !x
 }
 
 /// Finds word starts and long runs of non-lowercase bytes in a haystack.
@@ -58,13 +63,6 @@ pub(crate) struct ByteScan {
     skip_digit_starts: bool,
 }
 
-/// The run being tracked across blocks.
-#[derive(Default)]
-struct Run {
-    start: usize,
-    len: usize,
-}
-
 impl ByteScan {
     pub(crate) fn new(want_starts: bool, skip_digit_starts: bool, run_min: usize) -> Self {
         Self {
@@ -80,8 +78,8 @@ impl ByteScan {
 
     /// Calls `on_start(p)` for every position where a word character starts after a character
     /// that is not an ASCII word character (a superset of both ASCII and Unicode word starts) and
-    /// `prefixes` says a prefix may start, in increasing order, and `on_run(start, end)` for every
-    /// maximal run of non-lowercase bytes at least `run_min` long.
+    /// `prefixes` says a prefix may start, in increasing order, then `on_run(start, end)` for
+    /// every maximal run of non-lowercase bytes at least `run_min` long, in increasing order.
     pub(crate) fn scan(
         &self,
         hay: &str,
@@ -89,155 +87,99 @@ impl ByteScan {
         mut on_start: impl FnMut(usize),
         mut on_run: impl FnMut(usize, usize),
     ) {
+        if self.want_starts {
+            self.starts(hay, prefixes, &mut on_start);
+        }
+        if self.run_min != usize::MAX && hay.len() >= self.run_min {
+            long_runs(hay.as_bytes(), self.run_min, &mut on_run);
+        }
+    }
+
+    fn starts(&self, hay: &str, prefixes: &PrefixBloom, on_start: &mut impl FnMut(usize)) {
         let bytes = hay.as_bytes();
-        let runs = self.run_min != usize::MAX;
-        let run_probe = self.run_min.clamp(1, 64) as u32;
-        let mut run = Run::default();
-        let mut prev_word = 0u64;
+        // High bit of byte 0: the byte before the current eight is an ASCII word byte.
+        let mut carry = 0u64;
         let mut buf = [0u8; 64];
         for (n, block) in bytes.chunks(64).enumerate() {
             let base = n * 64;
-            let block: &[u8] = if block.len() == 64 {
+            let len = block.len();
+            let block: &[u8] = if len == 64 {
                 block
             } else {
-                // Only the last block is short; the rest of `buf` stays zero.
-                buf[..block.len()].copy_from_slice(block);
-                &buf
+                // Only the last block is short; the rest of `buf` stays zero (not word bytes).
+                buf[..len].copy_from_slice(block);
+                &buf[..len.next_multiple_of(8)]
             };
-            let valid = if base + 64 <= bytes.len() {
-                u64::MAX
-            } else {
-                (1u64 << (bytes.len() - base)) - 1
-            };
-            let (mut word, mut digits, mut alpha, mut high) = (0u64, 0u64, 0u64, 0u64);
+            let (mut starts, mut high) = (0u64, 0u64);
             for (k, eight) in block.chunks_exact(8).enumerate() {
                 let mut le = [0u8; 8];
                 le.copy_from_slice(eight);
                 let x = u64::from_le_bytes(le);
                 high |= x;
                 let x7 = x & (0x7F * L);
-                let lower = in_range(x7, b'a', b'z') & !x;
-                if self.want_starts {
-                    let digit = in_range(x7, b'0', b'9') & !x;
-                    word |= movemask(word_bytes(x, x7, lower, digit)) << (8 * k);
-                    digits |= movemask(digit) << (8 * k);
+                let digit = in_range(x7, b'0', b'9');
+                let word = word_bytes(x, x7, digit);
+                let mut s = word & !((word << 8) | carry);
+                carry = word >> 56;
+                if self.skip_digit_starts {
+                    s &= !digit;
                 }
-                if runs {
-                    alpha |= movemask(!lower & HI) << (8 * k);
+                starts |= movemask(s) << (8 * k);
+            }
+            if high & HI == 0 {
+                // First stage for all starts of the block without a branch per start (about
+                // one word in five passes it; a branch per start would mispredict often).
+                let mut pass = 0u64;
+                while starts != 0 {
+                    let i = starts.trailing_zeros();
+                    starts &= starts - 1;
+                    pass |= u64::from(prefixes.pair_passes(bytes, base + i as usize)) << i;
                 }
-            }
-            word &= valid;
-            alpha &= valid;
-            if self.want_starts {
-                if high & HI == 0 {
-                    let mut starts = word & !((word << 1) | prev_word);
-                    if self.skip_digit_starts {
-                        starts &= !digits;
+                while pass != 0 {
+                    let p = base + pass.trailing_zeros() as usize;
+                    pass &= pass - 1;
+                    if prefixes.may_start_full(bytes, p) {
+                        on_start(p);
                     }
-                    // First stage for all starts of the block without a branch per start (about
-                    // one word in five passes it; a branch per start would mispredict often).
-                    let mut pass = 0u64;
-                    while starts != 0 {
-                        let i = starts.trailing_zeros();
-                        starts &= starts - 1;
-                        pass |= u64::from(prefixes.pair_passes(bytes, base + i as usize)) << i;
-                    }
-                    while pass != 0 {
-                        let p = base + pass.trailing_zeros() as usize;
-                        pass &= pass - 1;
-                        if prefixes.may_start_full(bytes, p) {
-                            on_start(p);
-                        }
-                    }
-                } else {
-                    let len = valid.count_ones() as usize;
-                    exact_starts(hay, base, len, self.skip_digit_starts, &mut |p| {
-                        if prefixes.may_start(bytes, p) {
-                            on_start(p);
-                        }
-                    });
                 }
-                prev_word = word >> 63;
+            } else {
+                exact_starts(hay, base, len, self.skip_digit_starts, &mut |p| {
+                    if prefixes.may_start(bytes, p) {
+                        on_start(p);
+                    }
+                });
             }
-            if runs {
-                block_runs(
-                    alpha,
-                    valid,
-                    base,
-                    self.run_min,
-                    run_probe,
-                    &mut run,
-                    &mut on_run,
-                );
-            }
-        }
-        if run.len >= self.run_min {
-            on_run(run.start, run.start + run.len);
         }
     }
 }
 
-/// Finds the runs of one block's mask that are (or may become) at least `min` long, without
-/// visiting the many short runs (single spaces, short numbers) in between.
-fn block_runs(
-    alpha: u64,
-    valid: u64,
-    base: usize,
-    min: usize,
-    probe: u32,
-    run: &mut Run,
-    on_run: &mut impl FnMut(usize, usize),
-) {
-    let width = valid.count_ones() as usize;
-    let full = width == 64;
-    let mut from = 0usize;
-    if run.len > 0 {
-        let ones = (alpha.trailing_ones() as usize).min(width);
-        run.len += ones;
-        if ones == 64 {
-            return;
+/// Calls `on_run` for every maximal run of non-lowercase bytes at least `min` long, probing
+/// every `min`-th byte: a lowercase probe rules out every run through it.
+fn long_runs(bytes: &[u8], min: usize, on_run: &mut impl FnMut(usize, usize)) {
+    let inside = |b: u8| !b.is_ascii_lowercase();
+    // Every byte before `floor` belongs to a run already reported or ruled out.
+    let mut floor = 0;
+    let mut probe = min - 1;
+    while let Some(&b) = bytes.get(probe) {
+        if !inside(b) {
+            probe += min;
+            continue;
         }
-        if run.len >= min {
-            on_run(run.start, run.start + run.len);
+        let mut start = probe;
+        while start > floor && inside(bytes[start - 1]) {
+            start -= 1;
         }
-        run.len = 0;
-        from = ones;
-    }
-    if from >= width {
-        return;
-    }
-    let starts = alpha & !(alpha << 1) & (u64::MAX << from);
-    // The run touching the top of a full block may continue into the next one.
-    let tail = if full && alpha >> 63 == 1 {
-        1u64 << (64 - alpha.leading_ones())
-    } else {
-        0
-    };
-    let mut candidates = starts & (long_runs(alpha, probe) | tail);
-    while candidates != 0 {
-        let s = candidates.trailing_zeros() as usize;
-        candidates &= candidates - 1;
-        let len = ((alpha >> s).trailing_ones() as usize).min(width - s);
-        if full && s + len == 64 {
-            *run = Run {
-                start: base + s,
-                len,
-            };
-        } else if len >= min {
-            on_run(base + s, base + s + len);
+        let mut end = probe + 1;
+        while end < bytes.len() && inside(bytes[end]) {
+            end += 1;
         }
+        if end - start >= min {
+            on_run(start, end);
+        }
+        // `bytes[end]` is lowercase: the next run starts after it, and covers `end + min`.
+        floor = end;
+        probe = end + min;
     }
-}
-
-/// Bit `i` is set iff bits `i .. i + n` of `x` are all set (n ≤ 64).
-fn long_runs(mut x: u64, n: u32) -> u64 {
-    let mut len = 1;
-    while len < n && x != 0 {
-        let shift = len.min(n - len);
-        x &= x >> shift;
-        len += shift;
-    }
-    x
 }
 
 /// Word starts in a block with non-ASCII bytes, decoding characters.
@@ -280,9 +222,22 @@ pub(crate) struct PrefixBloom {
     digit_first: bool,
 }
 
+/// Index of a byte pair in the pair bitmap (raw bytes: case variants are inserted instead).
 #[inline(always)]
 fn pair(b0: u8, b1: u8) -> usize {
-    usize::from(b0.to_ascii_lowercase()) << 8 | usize::from(b1.to_ascii_lowercase())
+    usize::from(b0) << 8 | usize::from(b1)
+}
+
+/// The byte and, for an ASCII letter, its other case.
+fn cases(b: u8) -> impl Iterator<Item = u8> {
+    let other = if b.is_ascii_lowercase() {
+        Some(b.to_ascii_uppercase())
+    } else if b.is_ascii_uppercase() {
+        Some(b.to_ascii_lowercase())
+    } else {
+        None
+    };
+    std::iter::once(b).chain(other)
 }
 
 impl PrefixBloom {
@@ -305,10 +260,12 @@ impl PrefixBloom {
         let Some(&b0) = prefix.first() else {
             return;
         };
-        match prefix.get(1) {
-            Some(&b1) => self.set_pair(pair(b0, b1)),
-            // A one-byte key passes whatever follows it.
-            None => (0..=255u8).for_each(|b1| self.set_pair(pair(b0, b1))),
+        for c0 in cases(b0) {
+            match prefix.get(1) {
+                Some(&b1) => cases(b1).for_each(|c1| self.set_pair(pair(c0, c1))),
+                // A one-byte key passes whatever follows it.
+                None => (0..=255u8).for_each(|b1| self.set_pair(pair(c0, b1))),
+            }
         }
         self.lens |= 1 << len;
         self.digit_first |= b0.is_ascii_digit();
@@ -333,7 +290,8 @@ impl PrefixBloom {
         self.pair_passes(hay, p) && self.may_start_full(hay, p)
     }
 
-    /// The first stage: the first two bytes at `p` begin some prefix (one table load).
+    /// The first stage: the first two bytes at `p` begin some prefix, in either ASCII case (one
+    /// table load).
     #[inline(always)]
     fn pair_passes(&self, hay: &[u8], p: usize) -> bool {
         let b0 = hay.get(p).copied().unwrap_or(0);
@@ -469,26 +427,75 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+        /// Random text of the byte classes that matter (lowercase, uppercase, digits, `_`,
+        /// punctuation, spaces, multi-byte characters), any length and run minimum: the fast
+        /// scan reports exactly the reference's word starts and runs.
+        #[test]
+        fn scan_equals_the_reference_on_random_text(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "a", "zq", "Q", "AK", "7", "42", "_", " ", "-", ".", "\n",
+                    "é", "«", "Ω", "😀",
+                ]),
+                0..300,
+            ),
+            min in 1usize..80,
+            skip_digits in proptest::bool::ANY,
+        ) {
+            let hay: String = pieces.concat();
+            let scan = ByteScan::new(true, skip_digits, min);
+            let (mut starts, runs) = reference(&hay, min);
+            if skip_digits {
+                starts.retain(|&p| !hay.as_bytes()[p].is_ascii_digit());
+            }
+            proptest::prop_assert_eq!(collect(&scan, &hay), (starts, runs));
+        }
+    }
+
     #[test]
     fn swar_classes_agree_with_std() {
         for b in 0..=255u8 {
             let x = u64::from(b) * L;
             let x7 = x & (0x7F * L);
             let lower = in_range(x7, b'a', b'z') & !x;
-            let digit = in_range(x7, b'0', b'9') & !x;
+            let digit = in_range(x7, b'0', b'9');
             assert_eq!(lower != 0, b.is_ascii_lowercase(), "{b}");
-            assert_eq!(digit != 0, b.is_ascii_digit(), "{b}");
-            let word = word_bytes(x, x7, lower, digit) != 0;
+            assert_eq!(digit & !x != 0, b.is_ascii_digit(), "{b}");
+            let word = word_bytes(x, x7, digit) != 0;
             assert_eq!(word, b.is_ascii_alphanumeric() || b == b'_', "{b}");
         }
         assert_eq!(movemask(0x8000_0000_0000_0080), 0b1000_0001);
     }
 
     #[test]
-    fn long_runs_finds_runs_of_n() {
-        assert_eq!(long_runs(0b0111_0110, 3), 0b0001_0000);
-        assert_eq!(long_runs(0b0111_0110, 4), 0);
-        assert_eq!(long_runs(u64::MAX, 64), 1);
+    fn probing_finds_every_long_run() {
+        let runs = |hay: &str, min: usize| {
+            let mut out = Vec::new();
+            long_runs(hay.as_bytes(), min, &mut |s, e| out.push((s, e)));
+            out
+        };
+        assert_eq!(runs("ab 123-45-6789 cd", 11), [(2, 15)]);
+        assert_eq!(runs("ab 123-45-6789 cd", 14), []);
+        assert_eq!(runs("123456789", 9), [(0, 9)]);
+        assert_eq!(runs("a12345678", 8), [(1, 9)]);
+        assert_eq!(runs("12x4567yA", 3), [(3, 7)]);
+        assert_eq!(runs("ABCDEFGH", 1), [(0, 8)]);
+        // Every placement and length of a run in lowercase text, for every minimum.
+        for len in 0..20 {
+            for at in 0..12 {
+                let hay = format!("{}{}{}", "a".repeat(at), "Z".repeat(len), "b".repeat(7));
+                for min in 1..22 {
+                    let want: Vec<(usize, usize)> = if len >= min {
+                        vec![(at, at + len)]
+                    } else {
+                        vec![]
+                    };
+                    assert_eq!(runs(&hay, min), want, "{hay} {min}");
+                }
+            }
+        }
     }
 
     #[test]

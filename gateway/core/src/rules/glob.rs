@@ -12,6 +12,7 @@ use crate::glob::wildcard;
 use crate::normalize::normalize;
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// Why a field glob was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,8 +93,34 @@ fn glob_match(glob: &str, key: &str) -> bool {
 /// All field names and globs of all field rules.
 #[derive(Debug, Default)]
 pub(crate) struct FieldMatcher {
-    exact: HashMap<String, Vec<RuleIdx>>,
+    exact: HashMap<String, Vec<RuleIdx>, BuildHasherDefault<KeyHasher>>,
     globs: Vec<(String, RuleIdx)>,
+}
+
+/// A multiply-rotate hash (FxHash) for the name table, run once per key of every body.
+///
+/// SipHash's keyed hashing defends a table that an attacker fills; this one is filled from rule
+/// files only, and bodies merely look names up in it, so colliding keys cost one lookup each.
+#[derive(Debug, Default, Clone, Copy)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut le = [0u8; 8];
+            le.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(le)).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 impl FieldMatcher {

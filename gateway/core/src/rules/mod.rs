@@ -65,6 +65,7 @@ mod glob;
 mod limits;
 mod literal;
 mod pattern;
+mod required;
 mod scan;
 mod stream_bound;
 mod validate;

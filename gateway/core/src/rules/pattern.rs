@@ -20,6 +20,7 @@
 //! one character after its start, so a valid card number right after an invalid digit is found.
 
 use super::limits;
+use super::required::Required;
 use super::validate::Validator;
 use super::{LimitHit, RuleIdx};
 use regex_automata::meta::{self, Regex};
@@ -274,6 +275,9 @@ pub(crate) struct Plain {
     pub rule: RuleIdx,
     pub regex: Regex,
     pub validator: Option<Validator>,
+    /// Every match contains one of these bytes ([`required_bytes`]): a span without any of
+    /// them is skipped with one `memchr` instead of a regex search.
+    pub required: Option<Required>,
 }
 
 /// A compiled fancy-regex pattern.
@@ -305,6 +309,11 @@ impl Plain {
         span: Range<usize>,
         out: &mut Vec<(RuleIdx, Range<usize>)>,
     ) {
+        if let Some(req) = &self.required {
+            if !req.occurs_in(&hay.as_bytes()[span.clone()]) {
+                return;
+            }
+        }
         let mut at = span.start;
         while at < span.end {
             let Some(m) = self.regex.search(&Input::new(hay).span(at..span.end)) else {

@@ -199,6 +199,7 @@ mod equivalence {
         r"\bsk-[a-z0-9]{3,}",
         r"[A-Z]{2}[0-9]{2}",
         r"\b[A-Z][a-z]+ Corp\b",
+        r#"(?i:secret_?key)["']?[ ]*[:=][ ]*[A-Za-z0-9/+]{4}"#,
     ];
     const LITERALS: &[(&str, bool)] = &[
         ("acme corp", true),
@@ -258,6 +259,11 @@ mod equivalence {
         "RSA ",
         "PRIVATE KEY-----",
         "Bearer ",
+        "secret_key",
+        "SecretKey",
+        ":",
+        "=",
+        "\"",
         "bearer",
         "tok.en/+~",
         "ghp_",
@@ -341,4 +347,17 @@ mod equivalence {
             prop_assert_eq!(got, reference(&hay), "{:?}", hay);
         }
     }
+}
+
+#[test]
+fn texts_as_short_as_the_shortest_rule_are_still_searched() {
+    let e = engine(&[(0, "Acme", false)], &[(1, r"[0-9]{3}", None)]);
+    assert_eq!(e.min_len, 3);
+    assert_eq!(found(&e, "123"), pairs(&[(1, "123")]));
+    assert!(found(&e, "12").is_empty());
+    assert_eq!(found(&e, "Acme"), pairs(&[(0, "Acme")]));
+    // fancy-regex does not report a minimum length: nothing is skipped.
+    let e = engine(&[(0, "Acme", false)], &[(1, r"(?<=k)v", None)]);
+    assert_eq!(e.min_len, 0);
+    assert_eq!(found(&e, "kv"), pairs(&[(1, "v")]));
 }
