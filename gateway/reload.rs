@@ -54,6 +54,15 @@ fn toml_files(dir: &PathBuf) -> Vec<PathBuf> {
     files
 }
 
+/// What the rule directories held at one moment: every file's name, size and modification time.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Snapshot(Vec<(PathBuf, u64, Option<SystemTime>)>);
+
+/// The rule directories of `cfg` as they are now.
+pub fn snapshot(cfg: &RulesConfig) -> Snapshot {
+    Snapshot(fingerprint(&cfg.dirs))
+}
+
 /// A fingerprint of every file in the rule directories (names, sizes, modification times).
 fn fingerprint(dirs: &[PathBuf]) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
     let mut out = Vec::new();
@@ -73,14 +82,16 @@ fn fingerprint(dirs: &[PathBuf]) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
     out
 }
 
-/// Watches the configured rule directories until the process ends.
+/// Watches the configured rule directories until the process ends. The first comparison is
+/// against the snapshot taken before the serving set was read, so an edit made during start-up
+/// is reloaded rather than missed.
 pub fn spawn_watcher(state: Arc<State>) {
     let cfg = state.config.rules.clone();
     if cfg.dirs.is_empty() {
         return;
     }
     tokio::spawn(async move {
-        let mut last = fingerprint(&cfg.dirs);
+        let mut last = state.rules_snapshot.0.clone();
         loop {
             tokio::time::sleep(Duration::from_secs(1)).await;
             let now = fingerprint(&cfg.dirs);

@@ -79,3 +79,50 @@ async fn rules_reload_and_bad_sets_keep_the_old_one() {
         .await;
     assert_eq!(status, 403, "the previous rule set keeps serving");
 }
+
+/// A rule file edited after the serving set was read but before the watcher started (the
+/// start-up window) is still picked up: the watcher compares against the snapshot taken before
+/// the files were read, not against the directory as it finds it.
+#[tokio::test]
+async fn an_edit_during_start_up_is_not_missed() {
+    let rules_dir = tempfile::tempdir().unwrap();
+    std::fs::write(rules_dir.path().join("custom.toml"), "").unwrap();
+    let config = CONFIG.replace(
+        "[rules]\nembedded = true",
+        &format!(
+            "[rules]\nembedded = true\ndirs = [\"{}\"]",
+            rules_dir.path().display()
+        ),
+    );
+    let h = Harness::with_config(&config).await;
+    // The edit lands before the watcher exists.
+    std::fs::write(rules_dir.path().join("custom.toml"), RULE).unwrap();
+    let state = std::sync::Arc::clone(&h.gw.state);
+    assert!(
+        !state
+            .rules
+            .load()
+            .rules()
+            .iter()
+            .any(|r| r.id == "acme.codename"),
+        "the serving set was read before the edit"
+    );
+    sovgate::reload::spawn_watcher(std::sync::Arc::clone(&h.gw.state));
+    assert!(
+        wait_for(|| state
+            .rules
+            .load()
+            .rules()
+            .iter()
+            .any(|r| r.id == "acme.codename"))
+        .await,
+        "the edit made during start-up was reloaded"
+    );
+    let (status, _, _) = h
+        .post(
+            "/v1/chat/completions",
+            chat("status of Project Nightingale"),
+        )
+        .await;
+    assert_eq!(status, 403, "blocked after reload");
+}

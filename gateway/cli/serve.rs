@@ -16,6 +16,9 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 /// Builds the shared state from a config: rules compiled, audit log opened. Every failure here
 /// refuses startup: a gateway that cannot apply its rules or write its audit log must not serve.
 pub fn build_state(config: Config) -> anyhow::Result<State> {
+    // Taken before the files are read: a change made while they are compiled is seen as a
+    // change by the watcher, never folded into a baseline that already includes it.
+    let snapshot = crate::reload::snapshot(&config.rules);
     let rules =
         crate::reload::build_rules(&config.rules).map_err(|e| anyhow::anyhow!("rules:\n{e}"))?;
     let audit = match &config.audit.path {
@@ -27,7 +30,9 @@ pub fn build_state(config: Config) -> anyhow::Result<State> {
             AuditLog::disabled()
         }
     };
-    State::new(config, rules, audit)
+    let mut state = State::new(config, rules, audit)?;
+    state.rules_snapshot = snapshot;
+    Ok(state)
 }
 
 pub fn serve(config_path: Option<PathBuf>) -> ExitCode {

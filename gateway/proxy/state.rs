@@ -27,6 +27,9 @@ pub struct State {
     pub client: HttpClient,
     pub pools: Vec<Arc<PoolState>>,
     pub ready: AtomicBool,
+    /// The rule directories as they were when the serving rule set was read (see
+    /// [`crate::reload::spawn_watcher`]); empty when the state was not built from files.
+    pub rules_snapshot: crate::reload::Snapshot,
     /// TLS for the reverse listener, when a certificate is configured.
     pub server_tls: Option<tokio_rustls::TlsAcceptor>,
     /// CA, minted certificates and host tables, when `[tls] ca_cert` is configured.
@@ -60,6 +63,7 @@ impl State {
             client,
             pools,
             ready: AtomicBool::new(true),
+            rules_snapshot: crate::reload::Snapshot::default(),
             server_tls,
             intercept,
             geo,
