@@ -37,6 +37,7 @@ fn pool(balance: Balance, n: usize) -> Arc<PoolState> {
         name: "bench".into(),
         family: Family::OpenAi,
         region: None,
+        declared: Default::default(),
         balance,
         endpoints: (0..n)
             .map(|i| parse_upstream(&format!("http://10.0.{}.{}:8000", i / 250, i % 250)).unwrap())

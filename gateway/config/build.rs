@@ -164,10 +164,11 @@ pub fn build(name: &str, text: &str, base: &Path) -> Result<Config, ConfigErrors
         .pools
         .iter()
         .filter_map(|p| {
-            if let Some(r) = &p.region {
-                super::geo::declared(&mut c, Some(r), r.get_ref(), &zones);
-            }
-            pool(&mut c, p)
+            let declared = match &p.region {
+                Some(r) => super::geo::declared(&mut c, Some(r), r.get_ref(), &zones),
+                None => Residency::default(),
+            };
+            pool(&mut c, p).map(|pool| Pool { declared, ..pool })
         })
         .collect::<Vec<_>>();
 
@@ -459,6 +460,7 @@ fn pool(c: &mut Collector<'_>, p: &PoolFile) -> Option<Pool> {
         name: p.name.get_ref().clone(),
         family,
         region: p.region.as_ref().map(|r| r.get_ref().to_ascii_uppercase()),
+        declared: Residency::default(),
         balance,
         endpoints,
         models: p.models.clone(),

@@ -186,6 +186,9 @@ pub struct Pool {
     pub name: String,
     pub family: Family,
     pub region: Option<String>,
+    /// `region` as a set of countries (empty without one), resolved once when the config is
+    /// built; endpoints are checked against it for tenants with a residency.
+    pub declared: Residency,
     pub balance: Balance,
     pub endpoints: Vec<Upstream>,
     pub models: Vec<String>,

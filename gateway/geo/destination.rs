@@ -14,6 +14,9 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 /// How host names become addresses.
+/// How long a destination lookup may take before the request is refused.
+const RESOLVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 #[derive(Debug, Clone)]
 pub enum Resolver {
     /// The system resolver (`getaddrinfo`, on the blocking pool).
@@ -28,10 +31,21 @@ impl Resolver {
             return Ok(vec![ip]);
         }
         match self {
-            Resolver::System => tokio::net::lookup_host((host, port))
-                .await
-                .map(|addrs| addrs.map(|a| a.ip()).collect())
-                .map_err(|e| e.to_string()),
+            // A resolver that never answers must not hold the request: past the bound the
+            // host counts as unresolved, which is outside every zone (451), never a pass.
+            Resolver::System => {
+                match tokio::time::timeout(RESOLVE_TIMEOUT, tokio::net::lookup_host((host, port)))
+                    .await
+                {
+                    Ok(found) => found
+                        .map(|addrs| addrs.map(|a| a.ip()).collect())
+                        .map_err(|e| e.to_string()),
+                    Err(_) => Err(format!(
+                        "no answer from the resolver within {} s",
+                        RESOLVE_TIMEOUT.as_secs()
+                    )),
+                }
+            }
             Resolver::Static(map) => map
                 .get(host)
                 .cloned()

@@ -314,6 +314,7 @@ pub(super) mod tests {
             name: "p".into(),
             family: Family::OpenAi,
             region: None,
+            declared: Default::default(),
             balance,
             endpoints: (0..n)
                 .map(|i| parse_upstream(&format!("http://127.0.0.1:{}", 9000 + i)).unwrap())

@@ -54,7 +54,7 @@ pub async fn verify(
     };
     let provider = match route {
         Route::Local { pool, .. } => {
-            let pins = verify_pool(state, config, pool, residency, d).await?;
+            let pins = verify_pool(state, pool, residency, d).await?;
             return Ok((route, Some(pins)));
         }
         Route::External { provider } => provider,
@@ -75,7 +75,7 @@ pub async fn verify(
                 tracing::info!(
                     "external destination outside the residency ({outside}); going local"
                 );
-                let pins = verify_pool(state, config, pool, residency, d).await?;
+                let pins = verify_pool(state, pool, residency, d).await?;
                 Ok((local, Some(pins)))
             }
             _ => Err(refused(outside)),
@@ -85,7 +85,6 @@ pub async fn verify(
 
 async fn verify_pool(
     state: &State,
-    config: &Config,
     pool: usize,
     residency: &Residency,
     d: &mut Decision,
@@ -94,19 +93,14 @@ async fn verify_pool(
         .pools
         .get(pool)
         .ok_or_else(|| GatewayError::internal("bad_pool", "model map points at a missing pool"))?;
-    let declared = match &ps.config.region {
-        None => Residency::default(),
-        Some(r) => Residency::resolve(std::slice::from_ref(r), &config.zones).map_err(|bad| {
-            GatewayError::internal("bad_region", format!("pool region `{bad}` is not a zone"))
-        })?,
-    };
+    let declared = &ps.config.declared;
     let mut pins = Vec::with_capacity(ps.endpoints.len());
     let mut inside = Vec::new();
     let mut tried = Vec::new();
     for e in &ps.endpoints {
         let c = Candidate {
             upstream: &e.upstream,
-            declared: &declared,
+            declared,
         };
         match pick(&state.geo, residency, &[c]).await {
             Ok(p) => {
