@@ -111,6 +111,18 @@ impl GatewayError {
         )
     }
 
+    /// The forward proxy wants a `Proxy-Authorization` it did not get (407); the caller adds
+    /// `Proxy-Authenticate`.
+    pub fn proxy_auth_required(message: impl Into<String>) -> Self {
+        Self::new(
+            Origin::Client,
+            StatusCode::PROXY_AUTHENTICATION_REQUIRED,
+            ErrorType::Authentication,
+            "proxy_auth_required",
+            message,
+        )
+    }
+
     pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(
             Origin::Policy,

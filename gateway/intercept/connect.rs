@@ -9,12 +9,13 @@
 use super::hosts::{normalize, Target};
 use super::proxy_auth::{self, ProxyTenant};
 use super::{handshake, serve_decrypted, EgressEvent, TLS_HANDSHAKE};
+use crate::error::GatewayError;
 use crate::proxy::{full, handle, ConnInfo, ProxyBody, Sniffed, State};
-use http::{Method, Request, Response, StatusCode};
+use http::{Method, Request, Response};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use sovgate_core::api::{error_body, ErrorType, Family};
+use sovgate_core::api::Family;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -63,40 +64,35 @@ async fn on_request(
         .uri()
         .authority()
         .map_or_else(String::new, |a| a.as_str().to_owned());
-    let refuse = |status: StatusCode, tenant: &str, code: &'static str, message: String| {
+    let refuse = |tenant: &str, e: GatewayError| {
         let ev = EgressEvent {
             client: conn.remote,
             listener: LISTENER,
             tenant,
             action: "refuse",
-            status: status.as_u16(),
-            reason: format!("{code}: {message}"),
+            status: e.status().as_u16(),
+            reason: format!("{}: {}", e.code(), e.message()),
             host: &host,
         };
         ev.record(&state);
-        error_response(status, code, &message)
+        error_response(&e)
     };
     if !state.config.egress.client_allowed(conn.remote.ip()) {
         let msg = format!(
             "{} is not in [egress] clients; this proxy does not serve it",
             conn.remote.ip()
         );
-        return refuse(StatusCode::FORBIDDEN, "-", "client_not_allowed", msg);
+        return refuse("-", GatewayError::forbidden("client_not_allowed", msg));
     }
     let Some(intercept) = state.intercept.clone() else {
         let msg = "interception is not configured ([tls] ca_cert)".to_owned();
-        return refuse(StatusCode::SERVICE_UNAVAILABLE, "-", "no_ca", msg);
+        return refuse("-", GatewayError::unavailable("no_ca", msg));
     };
     let tenant = match proxy_auth::check(&state.config, req.headers(), conn.local) {
         Ok(ProxyTenant::Tenant(i)) => Some(i),
         Ok(ProxyTenant::Open) => None,
         Err(why) => {
-            let mut resp = refuse(
-                StatusCode::PROXY_AUTHENTICATION_REQUIRED,
-                "-",
-                "proxy_auth_required",
-                why.to_owned(),
-            );
+            let mut resp = refuse("-", GatewayError::proxy_auth_required(why));
             resp.headers_mut().insert(
                 http::header::PROXY_AUTHENTICATE,
                 http::HeaderValue::from_static("Basic realm=\"sovgate\", charset=\"UTF-8\""),
@@ -115,15 +111,16 @@ async fn on_request(
     if !is_connect && !absolute_http {
         let msg = "this is a forward proxy: send CONNECT host:443, or an absolute http:// URL; base_url clients use the reverse listener".to_owned();
         return refuse(
-            StatusCode::BAD_REQUEST,
             &tenant_name,
-            "not_a_proxy_request",
-            msg,
+            GatewayError::bad_request("not_a_proxy_request", msg),
         );
     }
     let Some((h, port)) = normalize(&host, default_port) else {
         let msg = format!("`{host}` is not a host name or IP address");
-        return refuse(StatusCode::BAD_REQUEST, &tenant_name, "bad_authority", msg);
+        return refuse(
+            &tenant_name,
+            GatewayError::bad_request("bad_authority", msg),
+        );
     };
     match intercept.hosts.target(&h, port) {
         Some(target) if is_connect => {
@@ -151,7 +148,7 @@ async fn on_request(
             let msg = format!(
                 "{h}:{port} is not an LLM API and not in [egress] tunnel; Sovgate denies egress to it"
             );
-            refuse(StatusCode::FORBIDDEN, &tenant_name, "egress_denied", msg)
+            refuse(&tenant_name, GatewayError::forbidden("egress_denied", msg))
         }
     }
 }
@@ -224,7 +221,7 @@ async fn tunnel(
     };
     if !ev.record(state) {
         let msg = "the audit log cannot be written; nothing was tunneled";
-        return error_response(StatusCode::SERVICE_UNAVAILABLE, "audit_unavailable", msg);
+        return error_response(&GatewayError::internal("audit_unavailable", msg));
     }
     let on_upgrade = hyper::upgrade::on(req);
     tokio::spawn(async move {
@@ -255,7 +252,7 @@ fn tunnel_failed(
         host: target,
     };
     ev.record(state);
-    error_response(StatusCode::BAD_GATEWAY, "tunnel_unreachable", &msg)
+    error_response(&GatewayError::bad_gateway("tunnel_unreachable", msg))
 }
 
 fn ok_response() -> Response<ProxyBody> {
@@ -263,22 +260,7 @@ fn ok_response() -> Response<ProxyBody> {
 }
 
 /// A refusal of the proxy request itself, in the OpenAI error shape (the client has not said
-/// which API it speaks yet) with the `x-sovgate-error` code.
-fn error_response(status: StatusCode, code: &'static str, message: &str) -> Response<ProxyBody> {
-    let kind = match status {
-        StatusCode::PROXY_AUTHENTICATION_REQUIRED => ErrorType::Authentication,
-        StatusCode::FORBIDDEN => ErrorType::Permission,
-        StatusCode::BAD_REQUEST => ErrorType::InvalidRequest,
-        _ => ErrorType::Upstream,
-    };
-    let body = error_body(Family::OpenAi, status.as_u16(), kind, code, message);
-    let mut resp = Response::new(full(body));
-    *resp.status_mut() = status;
-    let h = resp.headers_mut();
-    h.insert(
-        http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static("application/json"),
-    );
-    h.insert("x-sovgate-error", http::HeaderValue::from_static(code));
-    resp
+/// which API it speaks yet), built where every refusal is built.
+fn error_response(e: &GatewayError) -> Response<ProxyBody> {
+    e.to_response(Family::OpenAi).map(full)
 }
