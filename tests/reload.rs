@@ -16,8 +16,8 @@ async fn wait_for(mut f: impl FnMut() -> bool) -> bool {
     false
 }
 
-#[tokio::test]
-async fn rules_reload_and_bad_sets_keep_the_old_one() {
+/// A gateway whose rules include a watched directory holding one empty `custom.toml`.
+async fn watched_harness() -> (tempfile::TempDir, Harness) {
     let rules_dir = tempfile::tempdir().unwrap();
     std::fs::write(rules_dir.path().join("custom.toml"), "").unwrap();
     let config = CONFIG.replace(
@@ -27,7 +27,21 @@ async fn rules_reload_and_bad_sets_keep_the_old_one() {
             rules_dir.path().display()
         ),
     );
-    let h = Harness::with_config(&config).await;
+    (rules_dir, Harness::with_config(&config).await)
+}
+
+fn has_codename_rule(state: &sovgate::proxy::State) -> bool {
+    state
+        .rules
+        .load()
+        .rules()
+        .iter()
+        .any(|r| r.id == "acme.codename")
+}
+
+#[tokio::test]
+async fn rules_reload_and_bad_sets_keep_the_old_one() {
+    let (rules_dir, h) = watched_harness().await;
     sovgate::reload::spawn_watcher(std::sync::Arc::clone(&h.gw.state));
     let (status, _, _) = h
         .post(
@@ -39,16 +53,7 @@ async fn rules_reload_and_bad_sets_keep_the_old_one() {
 
     std::fs::write(rules_dir.path().join("custom.toml"), RULE).unwrap();
     let state = std::sync::Arc::clone(&h.gw.state);
-    assert!(
-        wait_for(|| state
-            .rules
-            .load()
-            .rules()
-            .iter()
-            .any(|r| r.id == "acme.codename"))
-        .await,
-        "reloaded"
-    );
+    assert!(wait_for(|| has_codename_rule(&state)).await, "reloaded");
     let (status, _, _) = h
         .post(
             "/v1/chat/completions",
@@ -85,16 +90,7 @@ async fn rules_reload_and_bad_sets_keep_the_old_one() {
 /// the files were read, not against the directory as it finds it.
 #[tokio::test]
 async fn an_edit_during_start_up_is_not_missed() {
-    let rules_dir = tempfile::tempdir().unwrap();
-    std::fs::write(rules_dir.path().join("custom.toml"), "").unwrap();
-    let config = CONFIG.replace(
-        "[rules]\nembedded = true",
-        &format!(
-            "[rules]\nembedded = true\ndirs = [\"{}\"]",
-            rules_dir.path().display()
-        ),
-    );
-    let h = Harness::with_config(&config).await;
+    let (rules_dir, h) = watched_harness().await;
     // The edit lands before the watcher exists.
     std::fs::write(rules_dir.path().join("custom.toml"), RULE).unwrap();
     let state = std::sync::Arc::clone(&h.gw.state);
@@ -109,13 +105,7 @@ async fn an_edit_during_start_up_is_not_missed() {
     );
     sovgate::reload::spawn_watcher(std::sync::Arc::clone(&h.gw.state));
     assert!(
-        wait_for(|| state
-            .rules
-            .load()
-            .rules()
-            .iter()
-            .any(|r| r.id == "acme.codename"))
-        .await,
+        wait_for(|| has_codename_rule(&state)).await,
         "the edit made during start-up was reloaded"
     );
     let (status, _, _) = h
