@@ -24,26 +24,56 @@ pub(super) fn messages(ctx: Ctx, req: &Value) -> Response<Body> {
             "usage": {"input_tokens": input_tokens, "output_tokens": output_tokens},
         }));
     }
+    let deltas = ctx
+        .chunks(&text)
+        .into_iter()
+        .map(|piece| json!({"type": "text_delta", "text": piece}))
+        .collect();
+    let head = Head {
+        id: &id,
+        model: &model,
+        input_tokens,
+        output_tokens,
+    };
+    let block = json!({"type": "text", "text": ""});
+    stream_one_block(ctx, &head, block, deltas, "end_turn")
+}
+
+/// What the `message_start` and `message_delta` events of a streamed message carry.
+pub(super) struct Head<'a> {
+    pub id: &'a str,
+    pub model: &'a str,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+}
+
+/// A streamed message with one content block: `message_start`, the block's start, one
+/// `content_block_delta` per delta, its stop, `message_delta` with `stop_reason`, `message_stop`.
+pub(super) fn stream_one_block(
+    ctx: Ctx,
+    head: &Head<'_>,
+    block: Value,
+    deltas: Vec<Value>,
+    stop_reason: &str,
+) -> Response<Body> {
     let mut frames = vec![
         sse_event(
             "message_start",
             &json!({"type": "message_start", "message": {
-                "id": id, "type": "message", "role": "assistant", "content": [],
-                "model": model, "stop_reason": null, "stop_sequence": null,
-                "usage": {"input_tokens": input_tokens, "output_tokens": 1},
+                "id": head.id, "type": "message", "role": "assistant", "content": [],
+                "model": head.model, "stop_reason": null, "stop_sequence": null,
+                "usage": {"input_tokens": head.input_tokens, "output_tokens": 1},
             }}),
         ),
         sse_event(
             "content_block_start",
-            &json!({"type": "content_block_start", "index": 0,
-                    "content_block": {"type": "text", "text": ""}}),
+            &json!({"type": "content_block_start", "index": 0, "content_block": block}),
         ),
     ];
-    for piece in ctx.chunks(&text) {
+    for delta in deltas {
         frames.push(sse_event(
             "content_block_delta",
-            &json!({"type": "content_block_delta", "index": 0,
-                    "delta": {"type": "text_delta", "text": piece}}),
+            &json!({"type": "content_block_delta", "index": 0, "delta": delta}),
         ));
     }
     frames.push(sse_event(
@@ -53,8 +83,8 @@ pub(super) fn messages(ctx: Ctx, req: &Value) -> Response<Body> {
     frames.push(sse_event(
         "message_delta",
         &json!({"type": "message_delta",
-                "delta": {"stop_reason": "end_turn", "stop_sequence": null},
-                "usage": {"output_tokens": output_tokens}}),
+                "delta": {"stop_reason": stop_reason, "stop_sequence": null},
+                "usage": {"output_tokens": head.output_tokens}}),
     ));
     frames.push(sse_event("message_stop", &json!({"type": "message_stop"})));
     ctx.sse(frames)

@@ -13,7 +13,7 @@
 //! "tool_calls"`; Anthropic `tool_use` blocks (streamed with `input_json_delta`) and
 //! `stop_reason: "tool_use"`.
 
-use super::body::{sse_data, sse_event, Body, Ctx};
+use super::body::{sse_data, Body, Ctx};
 use super::openai::{include_usage, now, usage, DONE};
 use super::text::{content_text, last_user_message, tokens};
 use bytes::Bytes;
@@ -200,40 +200,19 @@ pub(super) fn anthropic_answer(ctx: Ctx, req: &Value, call: &Call) -> Response<B
             "usage": {"input_tokens": input_tokens, "output_tokens": output_tokens},
         }));
     }
-    let mut frames = vec![
-        sse_event(
-            "message_start",
-            &json!({"type": "message_start", "message": {
-                "id": id, "type": "message", "role": "assistant", "content": [],
-                "model": model, "stop_reason": null, "stop_sequence": null,
-                "usage": {"input_tokens": input_tokens, "output_tokens": 1},
-            }}),
-        ),
-        sse_event(
-            "content_block_start",
-            &json!({"type": "content_block_start", "index": 0, "content_block":
-                    {"type": "tool_use", "id": tool_id, "name": call.name, "input": {}}}),
-        ),
-    ];
-    for piece in ctx.chunks(&call.arguments) {
-        frames.push(sse_event(
-            "content_block_delta",
-            &json!({"type": "content_block_delta", "index": 0,
-                    "delta": {"type": "input_json_delta", "partial_json": piece}}),
-        ));
-    }
-    frames.push(sse_event(
-        "content_block_stop",
-        &json!({"type": "content_block_stop", "index": 0}),
-    ));
-    frames.push(sse_event(
-        "message_delta",
-        &json!({"type": "message_delta",
-                "delta": {"stop_reason": "tool_use", "stop_sequence": null},
-                "usage": {"output_tokens": output_tokens}}),
-    ));
-    frames.push(sse_event("message_stop", &json!({"type": "message_stop"})));
-    ctx.sse(frames)
+    let deltas = ctx
+        .chunks(&call.arguments)
+        .into_iter()
+        .map(|piece| json!({"type": "input_json_delta", "partial_json": piece}))
+        .collect();
+    let head = super::anthropic::Head {
+        id: &id,
+        model: &model,
+        input_tokens,
+        output_tokens,
+    };
+    let block = json!({"type": "tool_use", "id": tool_id, "name": call.name, "input": {}});
+    super::anthropic::stream_one_block(ctx, &head, block, deltas, "tool_use")
 }
 
 #[cfg(test)]
