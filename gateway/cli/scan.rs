@@ -69,6 +69,7 @@ fn scan(
             json!({
                 "rule": r.id, "path": f.path, "count": f.count, "class": r.class,
                 "action": r.action, "mode": r.mode, "applies_to": r.applies_to,
+                "extent": r.extent,
             })
         })
         .collect();

@@ -10,6 +10,7 @@
 //! `applies_to = "external"` rules only act on the way out of the company.
 
 mod path;
+mod strings;
 mod walk;
 
 #[doc(hidden)]

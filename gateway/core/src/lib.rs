@@ -12,6 +12,8 @@
 //! - [`rules`]: rule files parsed with spans, compiled once into one multi-pattern automaton.
 //! - [`inspect`]: walks every key and string of a body (and JSON embedded in strings) and
 //!   collects findings with JSON paths.
+//! - [`records`]: records pasted into text (JSON after prose, CSV, XML, `Label: value` lines), so
+//!   field rules act inside strings as on JSON members.
 //! - [`transform`]: drops, redacts, pseudonymizes or blocks, producing the bytes that may leave.
 //! - [`policy`], [`residency`] and [`geo`]: where a classified request may go.
 //! - [`translate`]: Anthropic Messages ⇄ OpenAI chat, requests, answers and streams.
@@ -27,6 +29,7 @@ pub mod json;
 pub mod normalize;
 pub mod output;
 pub mod policy;
+pub mod records;
 pub mod residency;
 pub mod respond;
 pub mod restore;

@@ -102,6 +102,27 @@ pub enum AppliesTo {
     External,
 }
 
+/// How much of the text around a match a rule's action covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Extent {
+    /// The matched span only.
+    #[default]
+    Match,
+    /// The whole string holding the match (a document, a message's text, a content block, an
+    /// embeddings input): a privilege legend marks the document it heads.
+    Value,
+}
+
+impl Extent {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Extent::Match => "match",
+            Extent::Value => "value",
+        }
+    }
+}
+
 /// Which direction a rule inspects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]

@@ -9,6 +9,11 @@ pub enum Seg<'a> {
     Embedded,
     /// Several elements of an array taken together (a match split across content parts).
     Joined,
+    /// An object key that itself held a finding, numbered: its text never reaches a path.
+    Masked(u32),
+    /// A field of a record inside a string (`#csv.Legal_Case_Strategy__c`); the name is a field
+    /// rule's, never matched content.
+    Record(&'static str, &'a str),
 }
 
 /// Renders `$.a.b[0]["odd key"]#json.c`.
@@ -32,6 +37,21 @@ pub fn render_path(segs: &[Seg<'_>]) -> String {
             }
             Seg::Embedded => out.push_str("#json"),
             Seg::Joined => out.push_str("[*]"),
+            Seg::Masked(n) => {
+                out.push_str("[<key#");
+                out.push_str(&n.to_string());
+                out.push_str(">]");
+            }
+            Seg::Record(format, name) => {
+                out.push('#');
+                out.push_str(format);
+                if is_ident(name) {
+                    out.push('.');
+                    out.push_str(name);
+                } else {
+                    out.push_str("[<field>]");
+                }
+            }
         }
     }
     out

@@ -2,7 +2,7 @@
 
 use super::path::{render_path, Seg};
 use super::{acts, Finding, Report};
-use crate::json::{self, Edit, Kind, Str, Value};
+use crate::json::{self, Edit, Kind, Value};
 use crate::rules::{RuleIdx, RuleSet, TextMatch};
 use crate::types::{Action, AppliesTo, Class, DestinationKind, Direction, Mode};
 use crate::vault::Vault;
@@ -11,8 +11,8 @@ use std::ops::Range;
 
 /// A path as a linked list on the stack: no allocation unless a finding needs it rendered.
 pub(crate) struct PathNode<'a> {
-    parent: Option<&'a PathNode<'a>>,
-    seg: Seg<'a>,
+    pub(super) parent: Option<&'a PathNode<'a>>,
+    pub(super) seg: Seg<'a>,
 }
 
 impl PathNode<'_> {
@@ -36,15 +36,17 @@ pub(crate) struct EditMode<'v> {
 }
 
 /// A piece of a match that spans several parts of an array, assigned to one part.
-type Extra = (Range<usize>, RuleIdx);
+pub(super) type Extra = (Range<usize>, RuleIdx);
 
 pub(crate) struct Walker<'r, 'v> {
-    rules: &'r RuleSet,
-    dir: Direction,
-    edit: Option<EditMode<'v>>,
+    pub(super) rules: &'r RuleSet,
+    pub(super) dir: Direction,
+    pub(super) edit: Option<EditMode<'v>>,
     findings: Vec<Finding>,
     seen: HashMap<(RuleIdx, String), usize>,
-    limit: Option<RuleIdx>,
+    pub(super) limit: Option<RuleIdx>,
+    /// Keys that held a finding, numbered for their masked paths (`$.metadata[<key#1>]`).
+    masked: u32,
     /// An edit could not be applied: the body must not leave as is.
     pub(crate) fault: bool,
     fields: Vec<RuleIdx>,
@@ -59,6 +61,7 @@ impl<'r, 'v> Walker<'r, 'v> {
             findings: Vec::new(),
             seen: HashMap::new(),
             limit: None,
+            masked: 0,
             fault: false,
             fields: Vec::new(),
         }
@@ -100,7 +103,7 @@ impl<'r, 'v> Walker<'r, 'v> {
         r
     }
 
-    fn record(&mut self, rule: RuleIdx, path: &PathNode<'_>) {
+    pub(super) fn record(&mut self, rule: RuleIdx, path: &PathNode<'_>) {
         let p = path.render();
         match self.seen.get(&(rule, p.clone())) {
             Some(&i) => self.findings[i].count += 1,
@@ -116,7 +119,7 @@ impl<'r, 'v> Walker<'r, 'v> {
     }
 
     /// Whether rule `idx` edits the body for the current destination.
-    fn acting(&self, idx: RuleIdx) -> Option<Action> {
+    pub(super) fn acting(&self, idx: RuleIdx) -> Option<Action> {
         let edit = self.edit.as_ref()?;
         if !acts(self.rules, idx) {
             return None;
@@ -128,7 +131,7 @@ impl<'r, 'v> Walker<'r, 'v> {
         }
     }
 
-    fn walk(
+    pub(super) fn walk(
         &mut self,
         input: &[u8],
         v: &Value<'_>,
@@ -140,7 +143,8 @@ impl<'r, 'v> Walker<'r, 'v> {
             Kind::String(s) => self.string(s, path, extra, edits),
             Kind::Object(members) => self.object(input, v, members, path, extra, edits),
             Kind::Array(items) => self.array(input, items, path, edits),
-            Kind::Null | Kind::Bool(_) | Kind::Number(_) => {}
+            Kind::Bool(_) | Kind::Number(_) => self.scalar(input, v, path, edits),
+            Kind::Null => {}
         }
     }
 
@@ -155,12 +159,20 @@ impl<'r, 'v> Walker<'r, 'v> {
     ) {
         let mut drops = Vec::new();
         for (i, m) in members.iter().enumerate() {
+            // Secrets in key names are found too (a CRM export keyed by e-mail address); such a
+            // key is written masked in paths, since paths go to the audit log.
+            let key = self.scan_text(&m.key.text);
+            let seg = if key.is_empty() {
+                Seg::Key(&m.key.text)
+            } else {
+                self.masked += 1;
+                Seg::Masked(self.masked)
+            };
             let node = PathNode {
                 parent: Some(path),
-                seg: Seg::Key(&m.key.text),
+                seg,
             };
-            // Secrets in key names are found too (a CRM export keyed by e-mail address).
-            self.string(&m.key, &node, &[], edits);
+            self.act_on_string(&m.key, &node, key, &[], edits, false);
             self.fields.clear();
             let mut fields = std::mem::take(&mut self.fields);
             self.rules.match_field(&m.key.text, self.dir, &mut fields);
@@ -281,102 +293,6 @@ impl<'r, 'v> Walker<'r, 'v> {
         }
         out
     }
-
-    fn string(&mut self, s: &Str<'_>, path: &PathNode<'_>, extra: &[Extra], edits: &mut Vec<Edit>) {
-        let text: &str = &s.text;
-        if extra.is_empty() && looks_like_json(text) {
-            if let Ok(inner) = json::parse(text.as_bytes()) {
-                self.embedded(text, &inner, s, path, edits);
-                return;
-            }
-        }
-        let mut matches: Vec<TextMatch> = Vec::new();
-        if let Err(hit) = self.rules.scan(text, self.dir, &mut matches) {
-            self.record(hit.rule, path);
-            self.limit.get_or_insert(hit.rule);
-            return;
-        }
-        for m in &matches {
-            self.record(m.rule, path);
-        }
-        if self.edit.is_none() || (matches.is_empty() && extra.is_empty()) {
-            return;
-        }
-        let mut acting: Vec<(Range<usize>, RuleIdx, Action)> = matches
-            .iter()
-            .map(|m| (m.range.clone(), m.rule))
-            .chain(extra.iter().cloned())
-            .filter_map(|(r, idx)| self.acting(idx).map(|a| (r, idx, a)))
-            .filter(|(_, _, a)| matches!(a, Action::Redact | Action::Pseudonymize | Action::Drop))
-            .collect();
-        acting.sort_by_key(|(r, _, _)| (r.start, std::cmp::Reverse(r.end)));
-        // Overlapping matches (two rules on one span) become one edit over their union.
-        let mut merged: Vec<(Range<usize>, RuleIdx, Action)> = Vec::new();
-        for (r, idx, a) in acting {
-            match merged.last_mut() {
-                Some((last, _, _)) if r.start < last.end => last.end = last.end.max(r.end),
-                _ => merged.push((r, idx, a)),
-            }
-        }
-        for (range, idx, action) in merged {
-            let Some(original) = text.get(range.clone()) else {
-                self.fault = true;
-                continue;
-            };
-            let replacement = match action {
-                Action::Redact => self.rules.rule(idx).replacement.clone(),
-                Action::Drop => String::new(),
-                _ => match self.edit.as_mut() {
-                    Some(e) => e
-                        .vault
-                        .placeholder_for(&self.rules.rule(idx).placeholder_label, original)
-                        .to_owned(),
-                    None => continue,
-                },
-            };
-            let mut rep = Vec::with_capacity(replacement.len());
-            json::escape_into(&replacement, &mut rep);
-            edits.push(Edit {
-                range: s.raw_range(range),
-                replacement: rep,
-            });
-        }
-    }
-
-    /// A string holding JSON: walk it as a document, and if it changes, re-encode the whole
-    /// string (its escaping necessarily changes with its content).
-    fn embedded(
-        &mut self,
-        text: &str,
-        inner: &Value<'_>,
-        s: &Str<'_>,
-        path: &PathNode<'_>,
-        edits: &mut Vec<Edit>,
-    ) {
-        let node = PathNode {
-            parent: Some(path),
-            seg: Seg::Embedded,
-        };
-        let mut inner_edits = Vec::new();
-        self.walk(text.as_bytes(), inner, &node, &[], &mut inner_edits);
-        if inner_edits.is_empty() {
-            return;
-        }
-        match json::splice(text.as_bytes(), inner_edits)
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok())
-        {
-            Some(new_text) => {
-                let mut rep = Vec::with_capacity(new_text.len() + 8);
-                json::escape_into(&new_text, &mut rep);
-                edits.push(Edit {
-                    range: s.span.clone(),
-                    replacement: rep,
-                });
-            }
-            None => self.fault = true,
-        }
-    }
 }
 
 /// The text of a content part: a bare string, or an object's `"text"` member.
@@ -391,18 +307,8 @@ fn part_text<'a>(v: &'a Value<'_>) -> Option<&'a str> {
     }
 }
 
-/// Cheap test before trying to parse a string as JSON.
-fn looks_like_json(t: &str) -> bool {
-    let t = t.trim_ascii();
-    t.len() >= 2
-        && matches!(
-            (t.as_bytes()[0], t.as_bytes()[t.len() - 1]),
-            (b'{', b'}') | (b'[', b']')
-        )
-}
-
 /// An edit that replaces a whole JSON value with a JSON string.
-fn string_edit(range: Range<usize>, text: &str) -> Edit {
+pub(super) fn string_edit(range: Range<usize>, text: &str) -> Edit {
     let mut rep = Vec::with_capacity(text.len() + 2);
     rep.push(b'"');
     json::escape_into(text, &mut rep);

@@ -286,3 +286,67 @@ impl<'a> Builder<'a> {
 
 #[cfg(test)]
 mod tests;
+
+/// Whitespace runs that hold a line break or a tab, or more than one space, read as one space,
+/// so a multi-word literal or a card number broken over a line still matches
+/// (`ATTORNEY–CLIENT` + newline + indentation + `PRIVILEGED`). `None` when there is no such run
+/// (the common case: found with `memchr`, no copy). Ranges map back like [`normalize`]'s.
+pub fn collapse_whitespace(text: &str) -> Option<Normalized<'_>> {
+    let b = text.as_bytes();
+    let mut starts: Vec<usize> = memchr::memchr3_iter(b'\n', b'\t', b'\r', b)
+        .chain(memchr::memmem::find_iter(b, b"  "))
+        .collect();
+    if starts.is_empty() {
+        return None;
+    }
+    starts.sort_unstable();
+    let is_ws = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0b' | b'\x0c');
+    let mut out = String::with_capacity(text.len());
+    let mut pieces = Vec::new();
+    let mut stretch = 0;
+    for p in starts {
+        if p < stretch {
+            continue;
+        }
+        let mut s = p;
+        while s > stretch && is_ws(b[s - 1]) {
+            s -= 1;
+        }
+        let mut e = p;
+        while e < b.len() && is_ws(b[e]) {
+            e += 1;
+        }
+        if s > stretch {
+            pieces.push(Piece {
+                norm: out.len(),
+                orig: stretch,
+                orig_end: s,
+                one_to_one: true,
+            });
+            out.push_str(&text[stretch..s]);
+        }
+        pieces.push(Piece {
+            norm: out.len(),
+            orig: s,
+            orig_end: e,
+            one_to_one: e - s == 1,
+        });
+        out.push(' ');
+        stretch = e;
+    }
+    if stretch < b.len() {
+        pieces.push(Piece {
+            norm: out.len(),
+            orig: stretch,
+            orig_end: b.len(),
+            one_to_one: true,
+        });
+        out.push_str(&text[stretch..]);
+    }
+    Some(Normalized {
+        original: text,
+        text: Cow::Owned(out),
+        identity: false,
+        pieces,
+    })
+}

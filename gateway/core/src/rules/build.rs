@@ -6,8 +6,8 @@
 //! a half-valid set is never returned.
 
 use super::check::{
-    action_of, applies_to_of, check_fields, check_literal, check_regex, derive_label, kind_of,
-    mode_of, named, not_for_kind, read_patterns_file, scope_of, valid_id, Body, Loc,
+    action_of, applies_to_of, check_fields, check_literal, check_regex, derive_label, extent_of,
+    kind_of, mode_of, named, not_for_kind, read_patterns_file, scope_of, valid_id, Body, Loc,
 };
 use super::engine::{Engine, EngineError};
 use super::error::{line_col, RuleError, RuleErrorKind, RuleErrors, Sink};
@@ -88,6 +88,7 @@ impl Builder {
             &["all", "external"],
             applies_to_of,
         );
+        let extent = named(sink, &raw.extent, "extent", &["match", "value"], extent_of);
         let scope = named(
             sink,
             &raw.scope,
@@ -145,6 +146,7 @@ impl Builder {
             class,
             mode: mode.unwrap_or_default(),
             applies_to: applies_to.unwrap_or_default(),
+            extent: extent.unwrap_or_default(),
             scope: scope.unwrap_or_default(),
             placeholder_label: label,
             source: sink.location(span.start),
@@ -380,9 +382,11 @@ impl Builder {
                 .iter()
                 .any(|r| r.kind != RuleKind::Field && r.scope.covers(dir))
         });
+        let field_gate = self.fields.gate();
         Ok(RuleSet {
             rules: self.rules,
             fields: self.fields,
+            field_gate,
             engine,
             examples: self.examples,
             scans,

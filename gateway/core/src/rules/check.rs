@@ -7,7 +7,7 @@ use super::glob::parse_glob;
 use super::pattern::{self, Compiled};
 use super::validate::Validator;
 use super::{limits, RuleKind};
-use crate::types::{Action, AppliesTo, Mode, Scope};
+use crate::types::{Action, AppliesTo, Extent, Mode, Scope};
 use std::ops::Range;
 use std::path::Path;
 use toml::Spanned;
@@ -58,6 +58,14 @@ pub(super) fn applies_to_of(s: &str) -> Option<AppliesTo> {
     Some(match s {
         "all" => AppliesTo::All,
         "external" => AppliesTo::External,
+        _ => return None,
+    })
+}
+
+pub(super) fn extent_of(s: &str) -> Option<Extent> {
+    Some(match s {
+        "match" => Extent::Match,
+        "value" => Extent::Value,
         _ => return None,
     })
 }

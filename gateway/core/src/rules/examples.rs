@@ -3,7 +3,8 @@
 //! and for `cargo test` over the shipped packs.
 //!
 //! For literal and regex rules an example is text, scanned like a request (or a response, for
-//! rules with `scope = "response"`). For field rules an example is a field name.
+//! rules with `scope = "response"`). For field rules an example is a field name, or text holding
+//! records (JSON after prose, CSV, XML, `Label: value` lines) that the field must be found in.
 
 use super::{RuleIdx, RuleKind, RuleSet};
 use crate::types::{Direction, Scope};
@@ -46,7 +47,24 @@ impl fmt::Display for ExampleFailure {
     }
 }
 
+/// A field-rule example without spaces or record syntax is a field name; any other is text with
+/// records in it (a CSV export, a pasted JSON record, `Label: value` lines).
+fn is_name(text: &str) -> bool {
+    !text.contains(|c: char| c.is_whitespace() || "{}<>:=,|\"'".contains(c))
+}
+
 impl RuleSet {
+    /// Whether rule `rule` finds a field in `text` the way the body walker does.
+    fn field_in_text(&self, text: &str, dir: Direction, rule: RuleIdx) -> bool {
+        let mut fields = Vec::new();
+        !crate::records::find_sites(text, self.field_gate(), |name| {
+            fields.clear();
+            self.match_field(name, dir, &mut fields);
+            fields.contains(&rule)
+        })
+        .is_empty()
+    }
+
     /// Runs every rule's examples; an empty result means all passed.
     pub fn run_examples(&self) -> Vec<ExampleFailure> {
         let mut failures = Vec::new();
@@ -59,10 +77,12 @@ impl RuleSet {
             } else {
                 Direction::Request
             };
-            let (matched, limit_hit) = if rule.kind == RuleKind::Field {
+            let (matched, limit_hit) = if rule.kind == RuleKind::Field && is_name(&ex.text) {
                 fields.clear();
                 self.match_field(&ex.text, dir, &mut fields);
                 (fields.contains(&ex.rule), false)
+            } else if rule.kind == RuleKind::Field {
+                (self.field_in_text(&ex.text, dir, ex.rule), false)
             } else {
                 hits.clear();
                 match self.scan(&ex.text, dir, &mut hits) {

@@ -140,6 +140,16 @@ impl FieldMatcher {
         self.exact.is_empty() && self.globs.is_empty()
     }
 
+    /// The gate over every name and glob, for finding fields inside free text.
+    pub(crate) fn gate(&self) -> crate::records::FieldGate {
+        crate::records::FieldGate::new(
+            self.exact
+                .keys()
+                .map(String::as_str)
+                .chain(self.globs.iter().map(|(g, _)| g.as_str())),
+        )
+    }
+
     /// Appends every rule whose names match `key`, each once, in rule order.
     pub(crate) fn matches(
         &self,

@@ -79,7 +79,7 @@ pub use examples::ExampleFailure;
 pub use stream_bound::{StreamBound, MAX_HOLD};
 pub use validate::Validator;
 
-use crate::types::{Action, AppliesTo, Class, Mode, Scope};
+use crate::types::{Action, AppliesTo, Class, Extent, Mode, Scope};
 use std::ops::Range;
 use std::path::PathBuf;
 
@@ -134,6 +134,8 @@ pub struct Rule {
     pub class: Class,
     pub mode: Mode,
     pub applies_to: AppliesTo,
+    /// `extent = "value"`: the action covers the whole string holding the match.
+    pub extent: Extent,
     pub scope: Scope,
     /// Label for pseudonym placeholders (`placeholder`, default: the id's last segment in
     /// upper case, `pii.email` → `EMAIL`).
@@ -171,6 +173,8 @@ impl std::error::Error for LimitHit {}
 pub struct RuleSet {
     rules: Vec<Rule>,
     fields: glob::FieldMatcher,
+    /// Where field names may occur inside free text (records pasted into prompts).
+    field_gate: crate::records::FieldGate,
     engine: engine::Engine,
     examples: Vec<examples::Example>,
     /// Whether any literal or regex rule covers requests / responses.
@@ -302,6 +306,11 @@ impl RuleSet {
     /// `legal_case_strategy__c`. Appends each matching rule once, in rule order.
     pub fn match_field(&self, key: &str, dir: crate::types::Direction, out: &mut Vec<RuleIdx>) {
         self.fields.matches(key, |r| self.covers(r, dir), out);
+    }
+
+    /// The field-name gate, for [`crate::records::find_sites`].
+    pub fn field_gate(&self) -> &crate::records::FieldGate {
+        &self.field_gate
     }
 
     fn covers(&self, r: RuleIdx, dir: crate::types::Direction) -> bool {

@@ -2,7 +2,7 @@
 //! (or the text is not ASCII and has to be normalized).
 
 use super::{LimitHit, RuleIdx, RuleSet, TextMatch};
-use crate::normalize::{normalize, normalize_lowercase};
+use crate::normalize::{collapse_whitespace, normalize, normalize_lowercase};
 use crate::types::Direction;
 use std::ops::Range;
 
@@ -31,8 +31,16 @@ impl RuleSet {
         }
         let keep = |r: RuleIdx| self.covers(r, dir);
         let norm = normalize(text);
+        // Line breaks and runs of blanks read as one space (`collapse_whitespace`).
+        let collapsed = collapse_whitespace(norm.as_str());
+        let hay = collapsed.as_ref().map_or(norm.as_str(), |c| c.as_str());
         let mut found: Vec<(RuleIdx, Range<usize>)> = Vec::new();
-        self.engine.scan(norm.as_str(), keep, &mut found)?;
+        self.engine.scan(hay, keep, &mut found)?;
+        if let Some(c) = &collapsed {
+            for (_, range) in &mut found {
+                *range = c.original_range(range.clone());
+            }
+        }
         if !norm.is_identity() {
             for (_, range) in &mut found {
                 *range = norm.original_range(range.clone());

@@ -56,7 +56,7 @@ fn luhn(s: &str) -> bool {
                 digits[n] = b - b'0';
                 n += 1;
             }
-            b' ' | b'-' => {}
+            b' ' | b'-' | b'.' | b'\t' | b'\n' | b'\r' => {}
             _ => return false,
         }
     }
