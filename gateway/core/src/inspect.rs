@@ -125,3 +125,5 @@ pub(crate) fn acts(rules: &RuleSet, idx: RuleIdx) -> bool {
 mod tests;
 #[cfg(test)]
 mod tests_prop;
+#[cfg(test)]
+mod tests_records;
