@@ -6,6 +6,7 @@ mod support;
 
 mod backpressure;
 mod body_sizes;
+mod bypass;
 mod cli;
 mod intercept;
 mod leaks;

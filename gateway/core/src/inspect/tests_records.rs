@@ -105,7 +105,8 @@ fn extent_value_covers_the_whole_document() {
 #[test]
 fn numbers_and_booleans_are_scanned_as_text() {
     let rules = rules();
-    let body = r#"{"model":"gpt-4o","messages":[],"metadata":{"card":4111111111111111,"ok":true,"n":42}}"#;
+    let body =
+        r#"{"model":"gpt-4o","messages":[],"metadata":{"card":4111111111111111,"ok":true,"n":42}}"#;
     let report = inspect(body.as_bytes(), &rules, Direction::Request).unwrap();
     assert!(report.transforms);
     let mut vault = Vault::new();
@@ -128,7 +129,8 @@ fn numbers_and_booleans_are_scanned_as_text() {
 #[test]
 fn keys_holding_findings_are_masked_in_paths() {
     let rules = rules();
-    let body = r#"{"model":"gpt-4o","metadata":{"jane.doe@example.com":"vip","b":{"123-45-6789":1}}}"#;
+    let body =
+        r#"{"model":"gpt-4o","metadata":{"jane.doe@example.com":"vip","b":{"123-45-6789":1}}}"#;
     let report = inspect(body.as_bytes(), &rules, Direction::Request).unwrap();
     let paths: Vec<&str> = report.findings.iter().map(|f| f.path.as_str()).collect();
     assert_eq!(paths, ["$.metadata[<key#1>]", "$.metadata.b[<key#2>]"]);
@@ -150,7 +152,9 @@ fn record(format: u8, value: &str) -> String {
     match format % 5 {
         0 => format!(r#"{{"Id":"500x","Legal_Case_Strategy__c":"{value}","Status":"Open"}}"#),
         1 => format!("Id,Legal_Case_Strategy__c,Status\n500x,\"{value}\",Open\n"),
-        2 => format!("<sf:Case><sf:Legal_Case_Strategy__c>{value}</sf:Legal_Case_Strategy__c></sf:Case>"),
+        2 => format!(
+            "<sf:Case><sf:Legal_Case_Strategy__c>{value}</sf:Legal_Case_Strategy__c></sf:Case>"
+        ),
         3 => format!("\nLegal_Case_Strategy__c: {value}\n"),
         _ => format!("```\n{{'legal_case_strategy__c': '{value}'}}\n```"),
     }
