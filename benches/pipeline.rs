@@ -1,8 +1,9 @@
 //! The request pipeline of the pure core on realistic chat bodies, beside baselines run in the
 //! same process.
 //!
-//! Group `pipeline/<body>` for four bodies: a 2 KB clean chat request, a 2 KB dirty one (a
-//! Salesforce case record pasted as JSON, with privileged fields, an SSN and an email), and
+//! Group `pipeline/<body>` for five bodies: a 2 KB clean chat request, a 2 KB dirty one (a
+//! Salesforce case record pasted as JSON, with privileged fields, an SSN and an email), the same
+//! record pasted after a line of prose (`record-in-text-2KB`: the records-in-text path), and
 //! 64 KB and 1 MB CRM conversations with planted findings. Per body:
 //!
 //! - `parse`: the strict span-keeping JSON parser alone;
@@ -24,7 +25,9 @@
 
 mod common;
 
-use common::{chat_body, matter_names, with_dictionary, CHAT_CLEAN_2K, CHAT_DIRTY_2K};
+use common::{
+    chat_body, matter_names, with_dictionary, CHAT_CLEAN_2K, CHAT_DIRTY_2K, CHAT_RECORD_IN_TEXT_2K,
+};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use sovgate_core::inspect::{inspect, Report};
 use sovgate_core::json;
@@ -78,6 +81,12 @@ fn cases(names: &[String]) -> Vec<Case> {
             defaults: common::CHAT_DIRTY_2K_FINDINGS,
             with_dict: common::CHAT_DIRTY_2K_FINDINGS,
         },
+        Case {
+            label: "record-in-text-2KB",
+            body: CHAT_RECORD_IN_TEXT_2K.to_vec(),
+            defaults: common::CHAT_DIRTY_2K_FINDINGS,
+            with_dict: common::CHAT_DIRTY_2K_FINDINGS,
+        },
     ];
     for (label, len) in [("chat-64KB", 64 << 10), ("chat-1MB", 1 << 20)] {
         let (body, d, m) = chat_body(len, names);
@@ -100,6 +109,15 @@ fn check_dirty(defaults: &RuleSet) {
         "settlement_terms__c",
         "536-22-8419",
         "d.reyes@fastmail.example",
+    ] {
+        assert!(!text.contains(gone), "{gone} survived the transform");
+    }
+    let out = inspect_transform(CHAT_RECORD_IN_TEXT_2K, defaults).expect("edited");
+    let text = String::from_utf8(out).unwrap();
+    for gone in [
+        "legal_case_strategy__c",
+        "settlement_terms__c",
+        "USD 85,000",
     ] {
         assert!(!text.contains(gone), "{gone} survived the transform");
     }

@@ -16,6 +16,10 @@ pub const CHAT_CLEAN_2K: &[u8] = include_bytes!("../corpus/chat-clean-2k.json");
 /// privileged fields (`legal_case_strategy__c`, `settlement_terms__c`), an SSN and an email.
 pub const CHAT_DIRTY_2K: &[u8] = include_bytes!("../corpus/chat-dirty-2k.json");
 
+/// The dirty record pasted after a line of prose in the same text part, so the JSON is not the
+/// whole string: found by the records-in-text path, not by the embedded-JSON walk.
+pub const CHAT_RECORD_IN_TEXT_2K: &[u8] = include_bytes!("../corpus/chat-record-in-text-2k.json");
+
 /// Findings (sum of counts) the default rules report on [`CHAT_DIRTY_2K`]: two dropped fields,
 /// one SSN, one email.
 pub const CHAT_DIRTY_2K_FINDINGS: u32 = 4;

@@ -21,6 +21,8 @@
 //!   carrying no value: a finding, no edit.
 
 mod csv;
+#[doc(hidden)]
+pub mod fuzzing;
 mod gate;
 mod json;
 mod lines;
