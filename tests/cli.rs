@@ -104,6 +104,26 @@ fn scan_explains_what_would_happen() {
 }
 
 #[test]
+fn scan_shows_records_in_text_and_each_findings_extent() {
+    let payload = r#"{"model":"gpt-4o","messages":[{"role":"user","content":"Summarize: Id,Legal_Case_Strategy__c\n1,settle low\n"}]}"#;
+    let o = sovgate(&["scan", "-"], Some(payload));
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["classification"], "privileged");
+    let f = &v["findings"][0];
+    assert_eq!(
+        f["path"],
+        "$.messages[0].content#csv.Legal_Case_Strategy__c"
+    );
+    assert_eq!(f["extent"], "match");
+    let body = v["body"].to_string();
+    assert!(
+        !body.contains("settle low") && !body.contains("Legal_Case"),
+        "{body}"
+    );
+}
+
+#[test]
 fn audit_verify_detects_tampering() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("audit.jsonl");

@@ -9,6 +9,7 @@
 //! the destination is known, to compute the edits for it ([`crate::transform::transform`]), since
 //! `applies_to = "external"` rules only act on the way out of the company.
 
+mod decoded;
 mod path;
 mod strings;
 mod walk;
@@ -19,6 +20,7 @@ pub mod fuzzing;
 pub use path::render_path;
 use walk::Walker;
 
+use crate::decode::DecodeOptions;
 use crate::json::{self, JsonError};
 use crate::rules::{RuleIdx, RuleSet};
 use crate::types::{Action, Class, Direction, Mode};
@@ -49,6 +51,9 @@ pub struct Report {
     pub stream: bool,
     /// Whether `stream_options.include_usage` is `true` (OpenAI clients that want a usage chunk).
     pub include_usage: bool,
+    /// Parts that could not be read (an image's pixels, an unreadable PDF, audio, a payload past
+    /// a decoding limit), as `path (kind)`; they raise the class to `[inspect] opaque`.
+    pub opaque: Vec<String>,
 }
 
 impl Report {
@@ -77,10 +82,21 @@ impl fmt::Display for InspectError {
 
 impl std::error::Error for InspectError {}
 
-/// Inspects a JSON body in direction `dir`. A body that is not strict JSON is an error.
+/// Inspects a JSON body in direction `dir` with the default decoding limits. A body that is not
+/// strict JSON is an error.
 pub fn inspect(body: &[u8], rules: &RuleSet, dir: Direction) -> Result<Report, InspectError> {
+    inspect_with(body, rules, dir, &DecodeOptions::default())
+}
+
+/// [`inspect`] with the decoding limits and opaque class of `[inspect]`.
+pub fn inspect_with(
+    body: &[u8],
+    rules: &RuleSet,
+    dir: Direction,
+    opts: &DecodeOptions,
+) -> Result<Report, InspectError> {
     let doc = json::parse(body).map_err(InspectError::Json)?;
-    let mut w = Walker::new(rules, dir, None);
+    let mut w = Walker::new(rules, dir, None, *opts);
     w.walk_document(body, &doc);
     let mut report = w.into_report(rules);
     if let json::Kind::Object(members) = &doc.kind {
@@ -109,8 +125,9 @@ pub(crate) fn walk_for_edits(
     dir: Direction,
     dest: crate::types::DestinationKind,
     vault: &mut crate::vault::Vault,
+    opts: &DecodeOptions,
 ) -> (Vec<json::Edit>, bool) {
-    let mut w = Walker::new(rules, dir, Some(walk::EditMode { dest, vault }));
+    let mut w = Walker::new(rules, dir, Some(walk::EditMode { dest, vault }), *opts);
     let edits = w.walk_document(body, doc);
     (edits, w.fault)
 }

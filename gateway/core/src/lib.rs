@@ -9,6 +9,8 @@
 //!   changed only where a rule fired and stays byte-identical elsewhere.
 //! - [`normalize`]: folds text for matching (NFKC, format characters, confusables, separators)
 //!   while keeping a map back to the original offsets.
+//! - [`decode`]: base64 payloads, PDF text, image metadata, entities, percent-encoding and tag
+//!   characters decoded before matching; unreadable parts are opaque and classified.
 //! - [`rules`]: rule files parsed with spans, compiled once into one multi-pattern automaton.
 //! - [`inspect`]: walks every key and string of a body (and JSON embedded in strings) and
 //!   collects findings with JSON paths.
@@ -22,6 +24,7 @@
 
 pub mod api;
 pub mod cidr;
+pub mod decode;
 pub mod geo;
 pub mod glob;
 pub mod inspect;

@@ -5,6 +5,7 @@
 //! is released: an edit that would produce invalid JSON is a fault, and a fault refuses the request
 //! rather than forwarding something half-edited.
 
+use crate::decode::DecodeOptions;
 use crate::inspect::walk_for_edits;
 use crate::json::{self, Edit, Kind};
 use crate::rules::RuleSet;
@@ -45,8 +46,20 @@ pub fn transform(
     dest: DestinationKind,
     vault: &mut Vault,
 ) -> Result<Transformed, TransformError> {
+    transform_with(body, rules, dir, dest, vault, &DecodeOptions::default())
+}
+
+/// [`transform`] with the decoding limits of `[inspect]` (the same ones inspection used).
+pub fn transform_with(
+    body: &[u8],
+    rules: &RuleSet,
+    dir: Direction,
+    dest: DestinationKind,
+    vault: &mut Vault,
+    opts: &DecodeOptions,
+) -> Result<Transformed, TransformError> {
     let doc = json::parse(body).map_err(TransformError::Json)?;
-    let (edits, fault) = walk_for_edits(body, &doc, rules, dir, dest, vault);
+    let (edits, fault) = walk_for_edits(body, &doc, rules, dir, dest, vault, opts);
     if fault {
         return Err(TransformError::Fault(
             "an embedded JSON document or a match range could not be edited".into(),

@@ -14,6 +14,12 @@ pub enum Seg<'a> {
     /// A field of a record inside a string (`#csv.Legal_Case_Strategy__c`); the name is a field
     /// rule's, never matched content.
     Record(&'static str, &'a str),
+    /// Into a decoded payload (`<base64>`).
+    Decoded(&'static str),
+    /// A page of a decoded document (`<pdf:page 2>`).
+    Page(u32),
+    /// A metadata chunk of a decoded image (`<png:tEXt>`).
+    Meta(&'static str),
 }
 
 /// Renders `$.a.b[0]["odd key"]#json.c`.
@@ -37,6 +43,21 @@ pub fn render_path(segs: &[Seg<'_>]) -> String {
             }
             Seg::Embedded => out.push_str("#json"),
             Seg::Joined => out.push_str("[*]"),
+            Seg::Decoded(what) => {
+                out.push('<');
+                out.push_str(what);
+                out.push('>');
+            }
+            Seg::Page(n) => {
+                out.push_str("<pdf:page ");
+                out.push_str(&n.to_string());
+                out.push('>');
+            }
+            Seg::Meta(kind) => {
+                out.push_str("<meta:");
+                out.push_str(kind);
+                out.push('>');
+            }
             Seg::Masked(n) => {
                 out.push_str("[<key#");
                 out.push_str(&n.to_string());

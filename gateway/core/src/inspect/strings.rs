@@ -6,8 +6,10 @@
 //! syntax cannot be followed) the whole string is replaced by the rule's redaction: nothing of a
 //! privileged field leaves, and the body stays valid JSON.
 
+use super::decoded::Certainty;
 use super::path::Seg;
 use super::walk::{string_edit, Extra, PathNode, Walker};
+use crate::decode::{base64, view};
 use crate::json::{self, Edit, Str, Value};
 use crate::records::{self, FieldSite, Site};
 use crate::rules::{RuleIdx, TextMatch};
@@ -27,13 +29,13 @@ impl Scanned {
 }
 
 /// An edit of a string's decoded text.
-struct TextEdit {
+pub(super) struct TextEdit {
     range: Range<usize>,
     replacement: String,
 }
 
 /// What happens to a string.
-enum Plan {
+pub(super) enum Plan {
     /// Replace all of it with this text (a redaction, a pseudonym, or nothing for `drop`).
     Whole(String),
     /// These edits of its text.
@@ -41,13 +43,22 @@ enum Plan {
 }
 
 impl<'r, 'v> Walker<'r, 'v> {
+    /// Runs the content rules over `text`, or over its decoded view (HTML entities,
+    /// percent-encoding, tag characters) with the matches mapped back to `text`.
     pub(super) fn scan_text(&mut self, text: &str) -> Scanned {
         let mut matches = Vec::new();
+        let decoded = view::view(text);
+        let hay = decoded.as_ref().map_or(text, |v| v.as_str());
         let limit = self
             .rules
-            .scan(text, self.dir, &mut matches)
+            .scan(hay, self.dir, &mut matches)
             .err()
             .map(|hit| hit.rule);
+        if let Some(v) = &decoded {
+            for m in &mut matches {
+                m.range = v.original_range(m.range.clone());
+            }
+        }
         Scanned { matches, limit }
     }
 
@@ -65,26 +76,86 @@ impl<'r, 'v> Walker<'r, 'v> {
                 return;
             }
         }
-        let scanned = self.scan_text(text);
-        self.act_on_string(s, path, scanned, extra, edits, true);
+        if extra.is_empty() {
+            let keyed = matches!(path.seg, Seg::Key(k) if base64::PAYLOAD_KEYS.contains(&k));
+            let payload =
+                base64::data_url(text).or_else(|| keyed.then(|| base64::whole(text)).flatten());
+            if let Some(p) = payload {
+                if let Some(new_text) = self.payload(text, p, path, 0, Certainty::Declared) {
+                    if self.edit.is_some() {
+                        edits.push(Edit {
+                            range: s.span.clone(),
+                            replacement: escaped(&new_text),
+                        });
+                    }
+                }
+                return;
+            }
+        }
+        let plan = self.text_plan(text, path, extra, true, 0);
+        self.apply_to_json(s, plan, edits);
     }
 
-    /// Records the findings of a scanned string (and, with `records`, of the records inside
-    /// it) and, in edit mode, computes its edits.
-    pub(super) fn act_on_string(
+    /// Object keys: content rules only (a key is no place for a record or a payload).
+    pub(super) fn act_on_key(
         &mut self,
         s: &Str<'_>,
         path: &PathNode<'_>,
         scanned: Scanned,
-        extra: &[Extra],
         edits: &mut Vec<Edit>,
-        records: bool,
     ) {
-        let text: &str = &s.text;
+        let plan = self.plan_scanned(&s.text, path, scanned, &[], false, 0);
+        self.apply_to_json(s, plan, edits);
+    }
+
+    /// Turns a plan into edits of the raw JSON string `s`: exact edits keep every untouched
+    /// character's escapes.
+    fn apply_to_json(&mut self, s: &Str<'_>, plan: Plan, edits: &mut Vec<Edit>) {
+        match plan {
+            Plan::Whole(t) => edits.push(Edit {
+                range: s.span.clone(),
+                replacement: escaped(&t),
+            }),
+            Plan::Exact(text_edits) => {
+                for e in merge(text_edits) {
+                    edits.push(Edit {
+                        range: s.raw_range(e.range),
+                        replacement: escaped(&e.replacement),
+                    });
+                }
+            }
+        }
+    }
+
+    /// Everything that happens to a piece of text (a JSON string, a decoded payload, a PDF
+    /// page, image metadata): content rules on its decoded view, records inside it (`records`),
+    /// base64 runs inside it (`depth` levels down), tag characters; findings recorded at
+    /// `path`, and in edit mode the edits.
+    pub(super) fn text_plan(
+        &mut self,
+        text: &str,
+        path: &PathNode<'_>,
+        extra: &[Extra],
+        records: bool,
+        depth: u8,
+    ) -> Plan {
+        let scanned = self.scan_text(text);
+        self.plan_scanned(text, path, scanned, extra, records, depth)
+    }
+
+    fn plan_scanned(
+        &mut self,
+        text: &str,
+        path: &PathNode<'_>,
+        scanned: Scanned,
+        extra: &[Extra],
+        records: bool,
+        depth: u8,
+    ) -> Plan {
         if let Some(rule) = scanned.limit {
             self.record(rule, path);
             self.limit.get_or_insert(rule);
-            return;
+            return Plan::Exact(Vec::new());
         }
         for m in &scanned.matches {
             self.record(m.rule, path);
@@ -94,29 +165,55 @@ impl<'r, 'v> Walker<'r, 'v> {
         } else {
             Vec::new()
         };
-        if self.edit.is_none()
-            || (scanned.matches.is_empty() && extra.is_empty() && sites.is_empty())
-        {
-            return;
+        let mut side = Vec::new();
+        if records {
+            self.runs_in_text(text, path, depth, &mut side);
+        }
+        // Tag characters carry nothing a person can see: always removed on the way out.
+        if memchr::memmem::find(text.as_bytes(), b"\xf3\xa0").is_some() {
+            let runs = view::tag_runs(text);
+            if !runs.is_empty() {
+                self.strip = true;
+                side.extend(runs.into_iter().map(|range| TextEdit {
+                    range,
+                    replacement: String::new(),
+                }));
+            }
+        }
+        let nothing = scanned.matches.is_empty() && extra.is_empty() && sites.is_empty();
+        if self.edit.is_none() || (nothing && side.is_empty()) {
+            return Plan::Exact(Vec::new());
         }
         match self.plan(text, &scanned.matches, extra, &sites) {
-            Plan::Whole(t) => {
-                let mut rep = Vec::with_capacity(t.len());
-                json::escape_into(&t, &mut rep);
-                edits.push(Edit {
-                    range: s.span.clone(),
-                    replacement: rep,
-                });
+            Plan::Exact(mut e) => {
+                e.extend(side);
+                Plan::Exact(e)
             }
-            Plan::Exact(text_edits) => {
-                for e in merge(text_edits) {
-                    let mut rep = Vec::with_capacity(e.replacement.len());
-                    json::escape_into(&e.replacement, &mut rep);
-                    edits.push(Edit {
-                        range: s.raw_range(e.range),
-                        replacement: rep,
-                    });
-                }
+            whole => whole,
+        }
+    }
+
+    /// Base64 runs in free text: a document pasted as base64 is read too. A run whose content
+    /// must change is re-encoded or, for a PDF, removed.
+    fn runs_in_text(
+        &mut self,
+        text: &str,
+        path: &PathNode<'_>,
+        depth: u8,
+        out: &mut Vec<TextEdit>,
+    ) {
+        for p in base64::runs(text) {
+            let range = p.range.clone();
+            let tail = text.len() - range.end;
+            let dropping = self.drop_part;
+            if let Some(new_text) = self.payload(text, p, path, depth, Certainty::Guessed) {
+                // A run is removed by itself, never the part around it.
+                self.drop_part = dropping;
+                let replacement = new_text
+                    .get(range.start..new_text.len().saturating_sub(tail))
+                    .unwrap_or("")
+                    .to_owned();
+                out.push(TextEdit { range, replacement });
             }
         }
     }
@@ -338,6 +435,33 @@ impl<'r, 'v> Walker<'r, 'v> {
 
 fn edits_text(a: Action) -> bool {
     matches!(a, Action::Redact | Action::Pseudonymize | Action::Drop)
+}
+
+fn escaped(t: &str) -> Vec<u8> {
+    let mut rep = Vec::with_capacity(t.len());
+    json::escape_into(t, &mut rep);
+    rep
+}
+
+impl Plan {
+    /// `text` with the plan applied; `None` when nothing changes.
+    pub(super) fn apply(self, text: &str) -> Option<String> {
+        match self {
+            Plan::Whole(t) => Some(t),
+            Plan::Exact(e) if e.is_empty() => None,
+            Plan::Exact(e) => {
+                let mut out = String::with_capacity(text.len());
+                let mut at = 0;
+                for edit in merge(e) {
+                    out.push_str(text.get(at..edit.range.start)?);
+                    out.push_str(&edit.replacement);
+                    at = edit.range.end;
+                }
+                out.push_str(text.get(at..)?);
+                Some(out)
+            }
+        }
+    }
 }
 
 /// Sorts edits and merges those that overlap into one edit over their union, with the first

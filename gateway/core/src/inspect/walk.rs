@@ -2,6 +2,7 @@
 
 use super::path::{render_path, Seg};
 use super::{acts, Finding, Report};
+use crate::decode::DecodeOptions;
 use crate::json::{self, Edit, Kind, Value};
 use crate::rules::{RuleIdx, RuleSet, TextMatch};
 use crate::types::{Action, AppliesTo, Class, DestinationKind, Direction, Mode};
@@ -16,7 +17,7 @@ pub(crate) struct PathNode<'a> {
 }
 
 impl PathNode<'_> {
-    fn render(&self) -> String {
+    pub(super) fn render(&self) -> String {
         let mut segs = Vec::new();
         let mut cur = Some(self);
         while let Some(n) = cur {
@@ -47,13 +48,28 @@ pub(crate) struct Walker<'r, 'v> {
     pub(super) limit: Option<RuleIdx>,
     /// Keys that held a finding, numbered for their masked paths (`$.metadata[<key#1>]`).
     masked: u32,
+    pub(super) opts: DecodeOptions,
+    /// Bytes decoded so far in this request (bounded by `opts.max_decoded`).
+    pub(super) decoded: usize,
+    /// Parts that could not be read, with their paths.
+    pub(super) opaque: Vec<String>,
+    /// Set by a string whose whole content part must go (a PDF a rule acts on); the nearest
+    /// enclosing array removes that element.
+    pub(super) drop_part: bool,
+    /// Tag characters were found: the body must be transformed even without findings.
+    pub(super) strip: bool,
     /// An edit could not be applied: the body must not leave as is.
     pub(crate) fault: bool,
     fields: Vec<RuleIdx>,
 }
 
 impl<'r, 'v> Walker<'r, 'v> {
-    pub(crate) fn new(rules: &'r RuleSet, dir: Direction, edit: Option<EditMode<'v>>) -> Self {
+    pub(crate) fn new(
+        rules: &'r RuleSet,
+        dir: Direction,
+        edit: Option<EditMode<'v>>,
+        opts: DecodeOptions,
+    ) -> Self {
         Walker {
             rules,
             dir,
@@ -62,6 +78,11 @@ impl<'r, 'v> Walker<'r, 'v> {
             seen: HashMap::new(),
             limit: None,
             masked: 0,
+            opts,
+            decoded: 0,
+            opaque: Vec::new(),
+            drop_part: false,
+            strip: false,
             fault: false,
             fields: Vec::new(),
         }
@@ -94,12 +115,19 @@ impl<'r, 'v> Walker<'r, 'v> {
                 Action::Tag => {}
             }
         }
+        if !self.opaque.is_empty() {
+            r.class = r.class.max(self.opts.opaque);
+        }
+        if self.strip {
+            r.transforms = true;
+        }
         if let Some(rule) = self.limit {
             // A limit hit is a block, never a pass: the rule could not prove the text clean.
             r.block = Some(rule);
             r.class = r.class.max(Class::Privileged);
         }
         r.findings = self.findings;
+        r.opaque = self.opaque;
         r
     }
 
@@ -142,7 +170,7 @@ impl<'r, 'v> Walker<'r, 'v> {
         match &v.kind {
             Kind::String(s) => self.string(s, path, extra, edits),
             Kind::Object(members) => self.object(input, v, members, path, extra, edits),
-            Kind::Array(items) => self.array(input, items, path, edits),
+            Kind::Array(items) => self.array(input, v, items, path, edits),
             Kind::Bool(_) | Kind::Number(_) => self.scalar(input, v, path, edits),
             Kind::Null => {}
         }
@@ -172,7 +200,7 @@ impl<'r, 'v> Walker<'r, 'v> {
                 parent: Some(path),
                 seg,
             };
-            self.act_on_string(&m.key, &node, key, &[], edits, false);
+            self.act_on_key(&m.key, &node, key, edits);
             self.fields.clear();
             let mut fields = std::mem::take(&mut self.fields);
             self.rules.match_field(&m.key.text, self.dir, &mut fields);
@@ -229,18 +257,34 @@ impl<'r, 'v> Walker<'r, 'v> {
     fn array(
         &mut self,
         input: &[u8],
+        v: &Value<'_>,
         items: &[Value<'_>],
         path: &PathNode<'_>,
         edits: &mut Vec<Edit>,
     ) {
         let extras = self.joined_parts(items, path);
+        let mut removed = Vec::new();
         for (i, item) in items.iter().enumerate() {
             let node = PathNode {
                 parent: Some(path),
                 seg: Seg::Index(i),
             };
             let ex = extras.get(&i).map(Vec::as_slice).unwrap_or(&[]);
+            let mark = edits.len();
+            let outer = std::mem::take(&mut self.drop_part);
             self.walk(input, item, &node, ex, edits);
+            if self.drop_part {
+                // The element goes whole: edits inside it are moot.
+                edits.truncate(mark);
+                removed.push(i);
+            }
+            self.drop_part = outer;
+        }
+        for range in json::element_removals(input, v, &removed) {
+            edits.push(Edit {
+                range,
+                replacement: Vec::new(),
+            });
         }
     }
 

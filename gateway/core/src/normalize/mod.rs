@@ -350,3 +350,50 @@ pub fn collapse_whitespace(text: &str) -> Option<Normalized<'_>> {
         pieces,
     })
 }
+
+/// A view of `original` with the byte ranges `subs` (sorted, not overlapping) replaced by other
+/// text, mapped back like [`normalize`]'s output: a decoded entity maps to the whole entity.
+pub(crate) fn substituted<'a>(
+    original: &'a str,
+    subs: &[(Range<usize>, String)],
+) -> Normalized<'a> {
+    let mut out = String::with_capacity(original.len());
+    let mut pieces = Vec::with_capacity(subs.len() * 2 + 1);
+    let mut at = 0;
+    for (range, text) in subs {
+        if range.start > at {
+            pieces.push(Piece {
+                norm: out.len(),
+                orig: at,
+                orig_end: range.start,
+                one_to_one: true,
+            });
+            out.push_str(&original[at..range.start]);
+        }
+        if !text.is_empty() {
+            pieces.push(Piece {
+                norm: out.len(),
+                orig: range.start,
+                orig_end: range.end,
+                one_to_one: false,
+            });
+            out.push_str(text);
+        }
+        at = range.end;
+    }
+    if at < original.len() {
+        pieces.push(Piece {
+            norm: out.len(),
+            orig: at,
+            orig_end: original.len(),
+            one_to_one: true,
+        });
+        out.push_str(&original[at..]);
+    }
+    Normalized {
+        original,
+        text: Cow::Owned(out),
+        identity: false,
+        pieces,
+    }
+}

@@ -3,12 +3,19 @@
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use std::ops::Range;
 
-/// A case-insensitive automaton over every exact field name and the longest literal piece of
-/// every glob. Globs that match everything are refused when rules are built, so every glob has a
+/// An automaton over every exact field name and the longest literal piece of every glob, all
+/// lowercase. Globs that match everything are refused when rules are built, so every glob has a
 /// piece; a hit only says "look here", [`super::find_sites`] confirms the whole word.
+///
+/// Case is folded by searching a lowercased copy of the text rather than by the automaton's
+/// `ascii_case_insensitive`: with that option aho-corasick cannot use its SIMD (Teddy) prefilter
+/// and walks every byte through the DFA, which measured ~3 µs on a clean 2 KB chat body; the
+/// copy and the SIMD search cost a fraction of that.
 #[derive(Debug, Clone, Default)]
 pub struct FieldGate {
     ac: Option<AhoCorasick>,
+    /// Texts shorter than the shortest piece cannot hold a field name.
+    min_len: usize,
 }
 
 impl FieldGate {
@@ -20,42 +27,50 @@ impl FieldGate {
                 n.split(['*', '?'])
                     .max_by_key(|p| p.len())
                     .filter(|p| !p.is_empty())
-                    .map(str::to_owned)
+                    .map(str::to_ascii_lowercase)
             })
             .collect();
         pieces.sort();
         pieces.dedup();
+        let min_len = pieces.iter().map(String::len).min().unwrap_or(0);
         if pieces.is_empty() {
-            return FieldGate { ac: None };
+            return FieldGate { ac: None, min_len };
         }
         let ac = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
             .kind(Some(AhoCorasickKind::DFA))
             .build(&pieces)
             .or_else(|_| {
                 AhoCorasick::builder()
-                    .ascii_case_insensitive(true)
                     .match_kind(MatchKind::Standard)
                     .build(&pieces)
             })
             .ok();
-        FieldGate { ac }
+        FieldGate { ac, min_len }
     }
 
     pub fn is_empty(&self) -> bool {
         self.ac.is_none()
     }
 
-    /// Every hit in `text`, in order of start.
+    /// The hits in `text`, in order of start. Non-overlapping (overlapping search would bypass
+    /// the SIMD prefilter); a hit only marks a word, and overlapping pieces lie in one word.
     pub(crate) fn hits(&self, text: &str) -> Vec<Range<usize>> {
         let Some(ac) = &self.ac else {
             return Vec::new();
         };
-        let mut out: Vec<Range<usize>> = ac
-            .find_overlapping_iter(text)
-            .map(|m| m.start()..m.end())
-            .collect();
+        if text.len() < self.min_len {
+            return Vec::new();
+        }
+        // Lowercasing ASCII keeps every byte offset.
+        let lower;
+        let hay = if text.bytes().any(|b| b.is_ascii_uppercase()) {
+            lower = text.to_ascii_lowercase();
+            lower.as_str()
+        } else {
+            text
+        };
+        let mut out: Vec<Range<usize>> = ac.find_iter(hay).map(|m| m.start()..m.end()).collect();
         out.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
         out
     }
