@@ -10,6 +10,7 @@
 //! - [`normalize`]: folds text for matching (NFKC, format characters, confusables, separators)
 //!   while keeping a map back to the original offsets.
 //! - [`rules`]: rule files parsed with spans, compiled once into one multi-pattern automaton.
+//! - [`channels`]: the path, query and headers, scanned with the same rules as the body.
 //! - [`inspect`]: walks every key and string of a body (and JSON embedded in strings) and
 //!   collects findings with JSON paths.
 //! - [`records`]: records pasted into text (JSON after prose, CSV, XML, `Label: value` lines), so
@@ -21,6 +22,7 @@
 //! - [`types`]: the small vocabulary shared by all of them (class, action, mode, ...).
 
 pub mod api;
+pub mod channels;
 pub mod cidr;
 pub mod geo;
 pub mod glob;
