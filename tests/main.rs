@@ -7,6 +7,7 @@ mod support;
 mod backpressure;
 mod body_sizes;
 mod bypass;
+mod channels;
 mod cli;
 mod intercept;
 mod leaks;
