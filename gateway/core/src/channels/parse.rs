@@ -43,7 +43,6 @@ pub(super) fn connection_named(headers: &[(&str, &[u8])]) -> Vec<String> {
         .filter(|(n, _)| *n == "connection")
         .flat_map(|(_, v)| {
             String::from_utf8_lossy(v)
-                .into_owned()
                 .split(',')
                 .map(|s| s.trim().to_ascii_lowercase())
                 .collect::<Vec<_>>()
