@@ -328,3 +328,34 @@ async fn header_with_pii_is_removed_on_the_way_to_the_local_pool_too() {
     assert_eq!(got[0].header("x-crm-note"), None);
     assert_eq!(got[0].header("x-team"), Some("sales"));
 }
+
+#[tokio::test]
+async fn sdk_extra_headers_and_query_with_findings_never_leave() {
+    let h = Harness::start().await;
+    crate::sdk::sdk(&h, "openai_channels.py", &["finding"]).await;
+    crate::sdk::sdk(&h, "openai_channels.py", &["benign"]).await;
+    // The contact makes the request confidential (local by this policy); the twin goes out.
+    let (local, external) = (h.local.requests(), h.external.requests());
+    assert_eq!((local.len(), external.len()), (1, 1));
+    let (finding, benign) = (&local[0], &external[0]);
+    assert_eq!(finding.header("x-crm-note"), None);
+    assert_eq!(finding.header("x-team"), Some("sales"));
+    assert!(!finding.path.contains("note="), "{}", finding.path);
+    assert_eq!(benign.header("x-crm-note"), Some("renewal call went well"));
+    assert!(benign.path.contains("note=renewal"), "{}", benign.path);
+    // The other parameter arrives with the SDK's own encoding on both routes.
+    let query = |p: &str| {
+        p.split_once('?')
+            .map(|(_, q)| q.to_owned())
+            .unwrap_or_default()
+    };
+    let ref_piece = |p: &str| {
+        query(p)
+            .split('&')
+            .find(|kv| kv.starts_with("ref="))
+            .map(str::to_owned)
+    };
+    assert_eq!(ref_piece(&finding.path), ref_piece(&benign.path));
+    assert!(ref_piece(&benign.path).is_some(), "{}", benign.path);
+    assert!(!audit_text(&h).contains("jane.doe"));
+}
