@@ -8,6 +8,7 @@ mod backpressure;
 mod body_sizes;
 mod bypass;
 mod channels;
+mod channels_rules;
 mod cli;
 mod intercept;
 mod leaks;
