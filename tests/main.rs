@@ -7,6 +7,8 @@ mod support;
 mod backpressure;
 mod body_sizes;
 mod bypass;
+mod channels;
+mod channels_rules;
 mod cli;
 mod intercept;
 mod leaks;

@@ -128,7 +128,7 @@ async fn pipeline(
             "the request's framing is ambiguous (Content-Length together with Transfer-Encoding, or repeated Content-Length); send exactly one",
         ));
     }
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
     // Intercepted (forward, transparent): the addressed host names the provider and its API.
     let target = ctx.conn.intercepted.clone();
     if let Some(t) = &target {
@@ -165,13 +165,17 @@ async fn pipeline(
     )?;
 
     let rules = state.rules.load_full();
-    let report = inspect(&decoded, &rules, Direction::Request).map_err(|e| match e {
+    let mut report = inspect(&decoded, &rules, Direction::Request).map_err(|e| match e {
         InspectError::Json(j) => GatewayError::bad_request(
             "invalid_json",
             format!("the request body is not acceptable JSON: {j}"),
         ),
         InspectError::Limit { rule } => GatewayError::blocked(&rules.rule(rule).id),
     })?;
+    // The path, query and headers are channels too: their findings classify and block as the
+    // body's do.
+    let head = super::channels::inspect(&parts, ep.family, &rules);
+    head.merge_into(&mut report);
     record_findings(ctx, &rules, &report);
     if let Some(rule) = report.block {
         return Err(GatewayError::blocked(&rules.rule(rule).id));
@@ -209,6 +213,7 @@ async fn pipeline(
         Route::Local { .. } => DestinationKind::Local,
         Route::External { .. } => DestinationKind::External,
     };
+    let head_changed = super::channels::apply(&mut parts, ep.family, &head, &rules, dest_kind)?;
     let mut vault = Vault::new();
     let mut out = decoded.clone();
     if report.transforms {
@@ -224,7 +229,7 @@ async fn pipeline(
             out = Bytes::from(b);
         }
     }
-    let changed = out != decoded;
+    let changed = head_changed || out != decoded;
     let mut plan = ResponsePlan {
         family: ep.family,
         op: ep.op,

@@ -11,6 +11,7 @@ mod admit;
 mod auth;
 pub mod balance;
 mod body;
+mod channels;
 pub mod dial;
 mod forward;
 mod framing;

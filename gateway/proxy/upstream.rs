@@ -15,7 +15,7 @@ use http_body_util::Full;
 use sovgate_core::api::Family;
 
 /// Hop-by-hop headers (RFC 9110 §7.6.1) plus proxy credentials: never forwarded.
-const HOP_BY_HOP: [&str; 9] = [
+pub(super) const HOP_BY_HOP: [&str; 9] = [
     "connection",
     "keep-alive",
     "proxy-connection",
@@ -28,7 +28,7 @@ const HOP_BY_HOP: [&str; 9] = [
 ];
 
 /// Headers the gateway sets itself on the upstream request.
-const REWRITTEN: [&str; 4] = [
+pub(super) const REWRITTEN: [&str; 4] = [
     "host",
     "content-length",
     "content-encoding",

@@ -12,6 +12,7 @@
 //! - [`decode`]: base64 payloads, PDF text, image metadata, entities, percent-encoding and tag
 //!   characters decoded before matching; unreadable parts are opaque and classified.
 //! - [`rules`]: rule files parsed with spans, compiled once into one multi-pattern automaton.
+//! - [`channels`]: the path, query and headers, scanned with the same rules as the body.
 //! - [`inspect`]: walks every key and string of a body (and JSON embedded in strings) and
 //!   collects findings with JSON paths.
 //! - [`records`]: records pasted into text (JSON after prose, CSV, XML, `Label: value` lines), so
@@ -23,6 +24,7 @@
 //! - [`types`]: the small vocabulary shared by all of them (class, action, mode, ...).
 
 pub mod api;
+pub mod channels;
 pub mod cidr;
 pub mod decode;
 pub mod geo;
