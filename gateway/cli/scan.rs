@@ -3,10 +3,10 @@
 use crate::config::{self, Config};
 use serde_json::json;
 use sovgate_core::api::identify;
-use sovgate_core::inspect::inspect;
+use sovgate_core::inspect::inspect_with;
 use sovgate_core::policy::Route;
 use sovgate_core::rules::RuleSet;
-use sovgate_core::transform::transform;
+use sovgate_core::transform::transform_with;
 use sovgate_core::types::{DestinationKind, Direction};
 use sovgate_core::vault::Vault;
 use std::io::Read;
@@ -57,7 +57,7 @@ fn scan(
         body = std::fs::read(file).map_err(|e| format!("reading {file}: {e}"))?;
     }
     let ep = identify("POST", path, None).map_err(|e| e.to_string())?;
-    let report = match inspect(&body, &rules, Direction::Request) {
+    let report = match inspect_with(&body, &rules, Direction::Request, &config.inspect) {
         Ok(r) => r,
         Err(e) => return Ok(json!({ "refused": { "status": 400, "reason": e.to_string() } })),
     };
@@ -78,6 +78,7 @@ fn scan(
         "findings": findings,
         "classification": report.class,
         "model": report.model,
+        "opaque": report.opaque,
     });
     if let Some(b) = report.block {
         out["refused"] =
@@ -104,8 +105,15 @@ fn scan(
         Route::External { .. } => DestinationKind::External,
     };
     let mut vault = Vault::new();
-    let t = transform(&body, &rules, Direction::Request, dest, &mut vault)
-        .map_err(|e| e.to_string())?;
+    let t = transform_with(
+        &body,
+        &rules,
+        Direction::Request,
+        dest,
+        &mut vault,
+        &config.inspect,
+    )
+    .map_err(|e| e.to_string())?;
     out["changed"] = json!(t.body.is_some());
     out["pseudonyms"] = json!(vault.len());
     let leaving = t.body.unwrap_or(body);

@@ -211,12 +211,14 @@ pub fn build(name: &str, text: &str, base: &Path) -> Result<Config, ConfigErrors
         },
         sync: file.audit.sync,
     };
+    let inspect = super::inspect::build(&file.inspect, &mut c);
     c.finish()?;
     Ok(Config {
         source: name.to_owned(),
         listen,
         limits,
         rules,
+        inspect,
         tls,
         geo,
         policy,
@@ -560,7 +562,7 @@ pub fn parse_upstream(s: &str) -> Option<Upstream> {
 }
 
 /// `1048576`, `"32MiB"`, `"64 KiB"`, `"1MB"` → bytes.
-fn parse_size(v: &toml::Value) -> Option<usize> {
+pub(super) fn parse_size(v: &toml::Value) -> Option<usize> {
     match v {
         toml::Value::Integer(n) => usize::try_from(*n).ok(),
         toml::Value::String(s) => {

@@ -20,6 +20,8 @@ pub struct ConfigFile {
     #[serde(default)]
     pub rules: RulesFile,
     #[serde(default)]
+    pub inspect: super::inspect::InspectFile,
+    #[serde(default)]
     pub tls: TlsFile,
     #[serde(default)]
     pub geo: GeoFile,

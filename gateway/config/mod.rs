@@ -7,6 +7,7 @@ mod egress;
 mod error;
 mod file;
 mod geo;
+mod inspect;
 mod model;
 
 pub use build::{build, hash_key, parse_upstream};

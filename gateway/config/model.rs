@@ -16,6 +16,8 @@ pub struct Config {
     pub listen: Listen,
     pub limits: Limits,
     pub rules: RulesConfig,
+    /// `[inspect]`: decoding limits and the opaque class.
+    pub inspect: sovgate_core::decode::DecodeOptions,
     pub tls: TlsConfig,
     pub geo: GeoConfig,
     pub policy: PolicyTable,

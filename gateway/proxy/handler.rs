@@ -15,12 +15,12 @@ use http::{Request, Response};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use sovgate_core::api::{identify, Endpoint, Family, Op};
-use sovgate_core::inspect::{inspect, InspectError, Report};
+use sovgate_core::inspect::{inspect_with, InspectError, Report};
 use sovgate_core::output::OutputRules;
 use sovgate_core::policy::Route;
 use sovgate_core::respond::{ResponsePlan, Translation};
 use sovgate_core::rules::RuleSet;
-use sovgate_core::transform::{set_top_level_string, transform};
+use sovgate_core::transform::{set_top_level_string, transform_with};
 use sovgate_core::translate::{anthropic_to_openai_request, openai_to_anthropic_request};
 use sovgate_core::types::{DestinationKind, Direction};
 use sovgate_core::vault::Vault;
@@ -165,13 +165,15 @@ async fn pipeline(
     )?;
 
     let rules = state.rules.load_full();
-    let mut report = inspect(&decoded, &rules, Direction::Request).map_err(|e| match e {
-        InspectError::Json(j) => GatewayError::bad_request(
-            "invalid_json",
-            format!("the request body is not acceptable JSON: {j}"),
-        ),
-        InspectError::Limit { rule } => GatewayError::blocked(&rules.rule(rule).id),
-    })?;
+    let mut report = inspect_with(&decoded, &rules, Direction::Request, &config.inspect).map_err(
+        |e| match e {
+            InspectError::Json(j) => GatewayError::bad_request(
+                "invalid_json",
+                format!("the request body is not acceptable JSON: {j}"),
+            ),
+            InspectError::Limit { rule } => GatewayError::blocked(&rules.rule(rule).id),
+        },
+    )?;
     // The path, query and headers are channels too: their findings classify and block as the
     // body's do.
     let head = super::channels::inspect(&parts, ep.family, &rules);
@@ -217,14 +219,20 @@ async fn pipeline(
     let mut vault = Vault::new();
     let mut out = decoded.clone();
     if report.transforms {
-        let t = transform(&decoded, &rules, Direction::Request, dest_kind, &mut vault).map_err(
-            |e| {
-                GatewayError::internal(
-                    "transform_failed",
-                    format!("the request could not be transformed safely: {e}"),
-                )
-            },
-        )?;
+        let t = transform_with(
+            &decoded,
+            &rules,
+            Direction::Request,
+            dest_kind,
+            &mut vault,
+            &config.inspect,
+        )
+        .map_err(|e| {
+            GatewayError::internal(
+                "transform_failed",
+                format!("the request could not be transformed safely: {e}"),
+            )
+        })?;
         if let Some(b) = t.body {
             out = Bytes::from(b);
         }
@@ -379,6 +387,14 @@ fn record_findings(ctx: &mut Ctx, rules: &RuleSet, report: &Report) {
                 .to_owned(),
             }
         })
+        .chain(report.opaque.iter().map(|path| AuditFinding {
+            // A part the gateway could not read: classified, never forwarded unread as public.
+            rule: "inspect.opaque".into(),
+            path: path.clone(),
+            count: 1,
+            action: "classify".into(),
+            mode: "enforce".into(),
+        }))
         .collect();
 }
 
