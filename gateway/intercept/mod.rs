@@ -27,8 +27,6 @@ use crate::error::GatewayError;
 use crate::metrics::{MetricKind, Metrics};
 use crate::proxy::{ConnInfo, State};
 use hosts::{HostTable, Target};
-use hyper_util::rt::TokioExecutor;
-use hyper_util::server::conn::auto;
 use mint::Minter;
 use std::borrow::Cow;
 use std::net::SocketAddr;
@@ -111,6 +109,7 @@ pub fn handshake(state: &State, listener: &str, outcome: &str, client: SocketAdd
 pub(crate) async fn serve_decrypted<S>(
     state: Arc<State>,
     stream: S,
+    wire: crate::proxy::Wire,
     remote: SocketAddr,
     local: SocketAddr,
     listener: &'static str,
@@ -119,17 +118,16 @@ pub(crate) async fn serve_decrypted<S>(
 ) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder.http1().max_headers(state.config.limits.max_headers);
+    let builder = crate::proxy::http_builder(&state);
     let base = ConnInfo {
         remote,
         local,
         listener,
-        framing: false,
+        framing: None,
         intercepted: Some(Arc::new(target)),
         tenant,
     };
-    if let Err(e) = crate::proxy::serve_pipeline(&builder, stream, base, state).await {
+    if let Err(e) = crate::proxy::serve_pipeline(&builder, stream, wire, base, state).await {
         tracing::debug!(%remote, "intercepted connection ended with error: {e}");
     }
 }
