@@ -8,6 +8,7 @@ mod backpressure;
 mod body_sizes;
 mod bypass;
 mod cli;
+mod framing;
 mod intercept;
 mod leaks;
 mod pools;

@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 pub(crate) struct Pki {
     pub(crate) ca_pem: String,
-    leaf_pem: String,
-    leaf_key: String,
+    pub(crate) leaf_pem: String,
+    pub(crate) leaf_key: String,
 }
 
 pub(crate) fn pki() -> Pki {

@@ -1,0 +1,214 @@
+//! Request framing on every HTTP/1.1 entry point: a corpus of hand-made byte streams (CL.TE,
+//! TE.CL, TE.TE obfuscations, bare LF, leading empty lines, oversized heads, chunk syntax,
+//! missing and repeated Host, pipelined follow-ups) written raw to the reverse listener, the TLS
+//! reverse listener, an intercepted CONNECT tunnel, the transparent listener and absolute-form
+//! requests on the forward proxy. Each case asserts the statuses the client got, whether the
+//! connection closed, and exactly which bodies the recording upstreams received.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod corpus;
+mod h2;
+
+use crate::intercept::{client_config, connect, Icpt};
+use crate::support::*;
+use rustls::pki_types::ServerName;
+use std::pin::Pin;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+pub trait Io: AsyncRead + AsyncWrite + Send + Unpin {}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin> Io for T {}
+pub type Conn = Pin<Box<dyn Io>>;
+
+/// An HTTP/1.1 entry point and how a raw client reaches it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    Reverse,
+    ReverseTls,
+    Tunnel,
+    Transparent,
+    Absolute,
+}
+
+/// The gateways a corpus run needs: one with the interception listeners, one serving TLS.
+pub struct Gateways {
+    pub icpt: Icpt,
+    pub tls: Harness,
+    tls_ca: String,
+}
+
+impl Gateways {
+    pub async fn start() -> Gateways {
+        let icpt = Icpt::start("").await;
+        let p = crate::tls::pki();
+        std::fs::write(icpt.pki.path().join("cert.pem"), &p.leaf_pem).unwrap();
+        std::fs::write(icpt.pki.path().join("key.pem"), &p.leaf_key).unwrap();
+        let config = CONFIG.replace(
+            "[policy]",
+            &format!(
+                "[tls]\nserver_cert = \"{0}/cert.pem\"\nserver_key = \"{0}/key.pem\"\n\n[policy]",
+                icpt.pki.path().display()
+            ),
+        );
+        let tls = Harness::with_config(&config).await;
+        Gateways {
+            icpt,
+            tls,
+            tls_ca: p.ca_pem,
+        }
+    }
+
+    /// The harness whose stubs record what `entry` forwards.
+    pub fn harness(&self, entry: Entry) -> &Harness {
+        match entry {
+            Entry::ReverseTls => &self.tls,
+            _ => &self.icpt.h,
+        }
+    }
+
+    /// A fresh connection to `entry`, speaking HTTP/1.1.
+    pub async fn open(&self, entry: Entry) -> Conn {
+        let h1: &[&[u8]] = &[b"http/1.1"];
+        match entry {
+            Entry::Reverse => Box::pin(
+                TcpStream::connect(self.icpt.h.gw.reverse.unwrap())
+                    .await
+                    .unwrap(),
+            ),
+            Entry::Absolute => Box::pin(TcpStream::connect(self.icpt.forward()).await.unwrap()),
+            Entry::ReverseTls => {
+                let tcp = TcpStream::connect(self.tls.gw.reverse.unwrap())
+                    .await
+                    .unwrap();
+                tls(tcp, "localhost", client_config(&self.tls_ca, h1)).await
+            }
+            Entry::Tunnel => {
+                let (tcp, head) = connect(self.icpt.forward(), "api.openai.com:443", "").await;
+                assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+                tls(tcp, "api.openai.com", client_config(&self.icpt.ca_pem, h1)).await
+            }
+            Entry::Transparent => {
+                let tcp = TcpStream::connect(self.icpt.h.gw.transparent.unwrap())
+                    .await
+                    .unwrap();
+                tls(tcp, "api.openai.com", client_config(&self.icpt.ca_pem, h1)).await
+            }
+        }
+    }
+
+    /// Bodies received by both recording upstreams of `entry` so far.
+    pub fn received(&self, entry: Entry) -> Vec<String> {
+        let h = self.harness(entry);
+        let mut all: Vec<String> = h
+            .local
+            .requests()
+            .iter()
+            .map(|r| r.body_str().into_owned())
+            .collect();
+        all.extend(
+            h.external
+                .requests()
+                .iter()
+                .map(|r| r.body_str().into_owned()),
+        );
+        all
+    }
+}
+
+async fn tls(tcp: TcpStream, host: &str, cfg: std::sync::Arc<rustls::ClientConfig>) -> Conn {
+    let name = ServerName::try_from(host.to_owned()).unwrap();
+    Box::pin(
+        tokio_rustls::TlsConnector::from(cfg)
+            .connect(name, tcp)
+            .await
+            .unwrap(),
+    )
+}
+
+/// What came back on a connection: the status of each complete response, in order, and
+/// whether the server closed the connection.
+#[derive(Debug)]
+pub struct Answer {
+    pub statuses: Vec<u16>,
+    pub closed: bool,
+    pub raw: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Writes `bytes` and reads answers until the server closes or nothing more comes for `quiet`.
+pub async fn exchange(mut c: Conn, bytes: &[u8], quiet: Duration) -> Answer {
+    // The server may close before reading everything: a failed write is part of the answer.
+    let _ = c.write_all(bytes).await;
+    let _ = c.flush().await;
+    let mut buf = Vec::new();
+    let mut closed = false;
+    let mut chunk = [0u8; 8192];
+    loop {
+        match tokio::time::timeout(quiet, c.read(&mut chunk)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => {
+                closed = true;
+                break;
+            }
+            Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
+            Err(_) => break,
+        }
+    }
+    Answer {
+        statuses: statuses(&buf),
+        closed,
+        raw: String::from_utf8_lossy(&buf).into_owned(),
+        bytes: buf,
+    }
+}
+
+/// The statuses of the complete responses in `buf` (Content-Length or chunked bodies).
+fn statuses(mut buf: &[u8]) -> Vec<u16> {
+    let mut out = Vec::new();
+    loop {
+        let mut headers = [httparse::EMPTY_HEADER; 64];
+        let mut resp = httparse::Response::new(&mut headers);
+        let Ok(httparse::Status::Complete(n)) = resp.parse(buf) else {
+            return out;
+        };
+        let header = |name: &str| {
+            resp.headers
+                .iter()
+                .find(|h| h.name.eq_ignore_ascii_case(name))
+                .map(|h| String::from_utf8_lossy(h.value).to_ascii_lowercase())
+        };
+        let status = resp.code.unwrap();
+        let rest = &buf[n..];
+        let body_len = if header("transfer-encoding").is_some_and(|v| v.contains("chunked")) {
+            match chunked_len(rest) {
+                Some(k) => k,
+                None => return out,
+            }
+        } else {
+            header("content-length").map_or(0, |v| v.trim().parse().unwrap())
+        };
+        if rest.len() < body_len {
+            return out;
+        }
+        out.push(status);
+        buf = &rest[body_len..];
+    }
+}
+
+fn chunked_len(body: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    loop {
+        let line_end = at + body[at..].windows(2).position(|w| w == b"\r\n")?;
+        let size_text = std::str::from_utf8(&body[at..line_end]).ok()?;
+        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
+        at = line_end + 2;
+        if size == 0 {
+            // No trailers from the gateway: the final CRLF ends the body.
+            return (body.len() >= at + 2).then_some(at + 2);
+        }
+        at += size + 2;
+        if body.len() < at {
+            return None;
+        }
+    }
+}
