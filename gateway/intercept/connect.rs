@@ -136,6 +136,9 @@ async fn on_request(
     };
     match intercept.hosts.target(&h, port) {
         Some(target) if is_connect => {
+            if let Err(e) = connect_allowed(&state, &intercept, &target) {
+                return refuse(&tenant_name, e);
+            }
             state.metrics.inc(
                 super::EGRESS,
                 &[("listener", LISTENER), ("decision", "intercept")],
@@ -163,6 +166,34 @@ async fn on_request(
             refuse(&tenant_name, GatewayError::forbidden("egress_denied", msg))
         }
     }
+}
+
+/// An intercepted host is reached only on its provider's `ports` (443 for a built-in host),
+/// and only when the CA may sign for it: refused before the 200, never tunneled instead.
+fn connect_allowed(
+    state: &State,
+    intercept: &super::Intercept,
+    target: &Target,
+) -> Result<(), GatewayError> {
+    let ports = target
+        .provider
+        .and_then(|i| state.config.providers.get(i))
+        .map_or(&[443][..], |p| &p.ports[..]);
+    if !ports.contains(&target.port) {
+        let msg = format!(
+            "{}:{} is an LLM API host; Sovgate intercepts it only on port(s) {ports:?} and never tunnels it",
+            target.host, target.port
+        );
+        return Err(GatewayError::forbidden("egress_port_denied", msg));
+    }
+    if !intercept.minter.ca().permits(&target.host) {
+        let msg = format!(
+            "{} is outside the interception CA's NameConstraints; nothing was intercepted or tunneled (re-create the CA with `sovgate ca init --permit DOMAIN`)",
+            target.host
+        );
+        return Err(GatewayError::forbidden("ca_scope", msg));
+    }
+    Ok(())
 }
 
 /// Terminates the client's TLS inside the tunnel with the leaf for `target` and serves it.

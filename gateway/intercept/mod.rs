@@ -19,6 +19,7 @@ pub mod hosts;
 pub mod mint;
 pub mod mtls;
 mod proxy_auth;
+pub mod scope;
 pub mod transparent;
 
 use crate::audit::{AuditEvent, AuditRecord};
@@ -55,6 +56,18 @@ impl Intercept {
         };
         let ca = ca::Ca::load(cert, key)?;
         tracing::info!(subject = ca.subject(), "interception CA loaded");
+        if ca.scope().unconstrained {
+            tracing::warn!("the interception CA has no NameConstraints: a leaked key could sign for any site its clients trust it for; re-create it with `sovgate ca init`");
+        }
+        for p in &config.providers {
+            for h in p.hosts.iter().filter(|h| !ca.scope().covers(h)) {
+                tracing::warn!(
+                    provider = %p.name,
+                    host = %h,
+                    "the interception CA's NameConstraints do not cover this provider host: such connections are refused, not intercepted; re-create the CA with `sovgate ca init --permit DOMAIN`"
+                );
+            }
+        }
         describe_metrics(metrics);
         Ok(Some(Intercept {
             hosts: HostTable::new(config),
