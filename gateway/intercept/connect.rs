@@ -216,11 +216,9 @@ where
     match tokio::time::timeout(TLS_HANDSHAKE, acceptor.accept(io)).await {
         Ok(Ok(tls)) => {
             handshake(&state, LISTENER, "ok", conn.remote, &target.host);
-            let wire = crate::proxy::negotiated(tls.get_ref().1.alpn_protocol());
             serve_decrypted(
                 state,
                 tls,
-                wire,
                 conn.remote,
                 conn.local,
                 LISTENER,

@@ -121,8 +121,7 @@ pub fn handshake(state: &State, listener: &str, outcome: &str, client: SocketAdd
 /// Serves a decrypted intercepted connection through the pipeline, as calls to `target`.
 pub(crate) async fn serve_decrypted<S>(
     state: Arc<State>,
-    stream: S,
-    wire: crate::proxy::Wire,
+    tls: tokio_rustls::server::TlsStream<S>,
     remote: SocketAddr,
     local: SocketAddr,
     listener: &'static str,
@@ -131,6 +130,7 @@ pub(crate) async fn serve_decrypted<S>(
 ) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
+    let wire = crate::proxy::negotiated(tls.get_ref().1.alpn_protocol());
     let builder = crate::proxy::http_builder(&state);
     let base = ConnInfo {
         remote,
@@ -140,7 +140,7 @@ pub(crate) async fn serve_decrypted<S>(
         intercepted: Some(Arc::new(target)),
         tenant,
     };
-    if let Err(e) = crate::proxy::serve_pipeline(&builder, stream, wire, base, state).await {
+    if let Err(e) = crate::proxy::serve_pipeline(&builder, tls, wire, base, state).await {
         tracing::debug!(%remote, "intercepted connection ended with error: {e}");
     }
 }

@@ -61,8 +61,7 @@ pub async fn serve(state: Arc<State>, stream: TcpStream, remote: SocketAddr, loc
     match tokio::time::timeout(TLS_HANDSHAKE, start.into_stream(Arc::clone(&leaf.config))).await {
         Ok(Ok(tls)) => {
             handshake(&state, LISTENER, "ok", remote, &target.host);
-            let wire = crate::proxy::negotiated(tls.get_ref().1.alpn_protocol());
-            serve_decrypted(state, tls, wire, remote, local, LISTENER, target, None).await;
+            serve_decrypted(state, tls, remote, local, LISTENER, target, None).await;
         }
         Ok(Err(e)) => {
             tracing::info!(client = %remote, host = %target.host, "transparent TLS handshake failed: {e}");
