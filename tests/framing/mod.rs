@@ -11,6 +11,7 @@ mod h2;
 
 use crate::intercept::{client_config, connect, Icpt};
 use crate::support::*;
+use corpus::{body, cases, shape, Want};
 use rustls::pki_types::ServerName;
 use std::pin::Pin;
 use std::time::Duration;
@@ -211,4 +212,100 @@ fn chunked_len(body: &[u8]) -> Option<usize> {
             return None;
         }
     }
+}
+
+/// Runs every case of the corpus on a fresh connection to `entry`.
+async fn run_corpus(entry: Entry) {
+    let gw = Gateways::start().await;
+    let s = shape(entry);
+    let follow_up = format!(
+        "GET {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        s.models, s.host
+    );
+    let mut failures = Vec::new();
+    let cases = cases(&s);
+    for case in &cases {
+        if case.origin_only && entry == Entry::Absolute {
+            continue;
+        }
+        let before = gw.received(entry).len();
+        let conn = gw.open(entry).await;
+        let bytes = format!("{}{follow_up}", case.raw);
+        let a = exchange(conn, bytes.as_bytes(), Duration::from_secs(5)).await;
+        // Give the stubs a moment: a forwarded request is recorded when it arrives.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let received = gw.received(entry).split_off(before);
+        let smuggled = received.iter().any(|r| r.contains("SMUGGLED"));
+        let forwarded_ok = |n: usize| received.len() == n && received.iter().all(|r| *r == body());
+        let ok = !smuggled
+            && a.closed
+            && match case.want {
+                Want::Served(st, n) => a.statuses == st && forwarded_ok(n),
+                Want::Refused(prior, status, code, n) => {
+                    a.statuses.len() == prior.len() + 1
+                        && a.statuses[..prior.len()] == *prior
+                        && a.statuses[prior.len()] == status
+                        && a.raw.to_ascii_lowercase().contains("connection: close")
+                        && a.raw.contains(&format!("x-sovgate-error: {code}"))
+                        && forwarded_ok(n)
+                }
+                Want::HyperRefuses(prior, n) => {
+                    a.statuses.len() == prior.len() + 1
+                        && a.statuses[..prior.len()] == *prior
+                        && a.statuses[prior.len()] == 400
+                        && a.raw.to_ascii_lowercase().contains("connection: close")
+                        && forwarded_ok(n)
+                }
+                Want::Unparseable(prior, n) => {
+                    let extra = a.statuses.get(prior.len()..).unwrap_or(&[]);
+                    a.statuses.starts_with(prior)
+                        && extra.len() <= 1
+                        && extra.iter().all(|s| matches!(s, 400 | 431))
+                        && forwarded_ok(n)
+                }
+            };
+        if !ok {
+            failures.push(format!(
+                "{entry:?} / {}: want {:?}; got statuses {:?}, closed {}, forwarded {} (smuggled: {smuggled})\n{}",
+                case.name,
+                case.want,
+                a.statuses,
+                a.closed,
+                received.len(),
+                a.raw.chars().take(600).collect::<String>()
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n\n")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn corpus_on_the_reverse_listener() {
+    run_corpus(Entry::Reverse).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn corpus_on_the_tls_reverse_listener() {
+    run_corpus(Entry::ReverseTls).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn corpus_in_an_intercepted_connect_tunnel() {
+    run_corpus(Entry::Tunnel).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn corpus_on_the_transparent_listener() {
+    run_corpus(Entry::Transparent).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn corpus_as_absolute_form_on_the_forward_proxy() {
+    run_corpus(Entry::Absolute).await;
 }
