@@ -111,6 +111,11 @@ impl Tracker {
                             return Fed { stop, ..all };
                         }
                     }
+                    // A head can only end on a LF: parse again only when one arrived, so a
+                    // head trickled in byte by byte is not re-parsed for every byte.
+                    if !data[i..].contains(&b'\n') && buf.len() < MAX_HEAD {
+                        return all;
+                    }
                     let mut headers = vec![httparse::EMPTY_HEADER; self.opts.max_headers.max(1)];
                     let mut req = httparse::Request::new(&mut headers);
                     let (end, judged) = match req.parse(buf) {
