@@ -39,6 +39,9 @@ pub struct GatewayError {
     code: &'static str,
     message: String,
     retry_after: Option<u32>,
+    /// The connection must close after this answer (a framing refusal: nothing after the head
+    /// can be trusted to be where the client meant it).
+    close: bool,
 }
 
 impl GatewayError {
@@ -56,6 +59,7 @@ impl GatewayError {
             code,
             message: message.into(),
             retry_after: None,
+            close: false,
         }
     }
 
@@ -67,6 +71,21 @@ impl GatewayError {
             code,
             message,
         )
+    }
+
+    /// A request head the framing guard refused: 400, or 501 for an unsupported transfer
+    /// coding. The answer closes the connection.
+    pub fn framing(r: &crate::proxy::FramingRefusal) -> Self {
+        let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST);
+        let mut e = Self::new(
+            Origin::Client,
+            status,
+            ErrorType::InvalidRequest,
+            r.code,
+            r.message,
+        );
+        e.close = true;
+        e
     }
 
     pub fn unsupported_media(message: impl Into<String>) -> Self {
@@ -249,6 +268,10 @@ impl GatewayError {
         h.insert("x-sovgate-error", HeaderValue::from_static(self.code));
         if let Some(s) = self.retry_after {
             h.insert(http::header::RETRY_AFTER, HeaderValue::from(s));
+        }
+        if self.close {
+            // hyper ends an HTTP/1.1 connection after an answer that says so.
+            h.insert(http::header::CONNECTION, HeaderValue::from_static("close"));
         }
         resp
     }

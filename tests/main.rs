@@ -10,6 +10,7 @@ mod bypass;
 mod channels;
 mod channels_rules;
 mod cli;
+mod framing;
 mod intercept;
 mod leaks;
 mod pools;

@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 pub(crate) struct Pki {
     pub(crate) ca_pem: String,
-    leaf_pem: String,
-    leaf_key: String,
+    pub(crate) leaf_pem: String,
+    pub(crate) leaf_key: String,
 }
 
 pub(crate) fn pki() -> Pki {
@@ -203,4 +203,65 @@ async fn untrusted_upstream_certificate_is_refused_and_audited() {
         last["reason"].as_str().unwrap().starts_with("upstream_tls"),
         "{last}"
     );
+}
+
+/// Runs `sovgate serve --config` until it logs its reverse listener, and returns that line.
+fn serve_banner(config: &str, dir: &std::path::Path) -> String {
+    use std::io::{BufRead, BufReader};
+    let path = dir.join("sovgate.toml");
+    std::fs::write(&path, config).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sovgate"))
+        .args(["serve", "--config", path.to_str().unwrap()])
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = Vec::new();
+    let mut banner = None;
+    for line in stderr.lines() {
+        let line = line.unwrap();
+        if line.contains("reverse listener on") {
+            banner = Some(line);
+            break;
+        }
+        seen.push(line);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    banner.unwrap_or_else(|| panic!("no banner:\n{}", seen.join("\n")))
+}
+
+#[test]
+fn serve_names_the_scheme_the_reverse_listener_serves() {
+    let p = pki();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("cert.pem"), &p.leaf_pem).unwrap();
+    std::fs::write(dir.path().join("key.pem"), &p.leaf_key).unwrap();
+    let plain = CONFIG
+        .replace("{EXTERNAL}", "http://127.0.0.1:9")
+        .replace("{LOCAL}", "http://127.0.0.1:9");
+    let banner = serve_banner(&plain, dir.path());
+    assert!(
+        banner.contains("set base_url to http://127.0.0.1:"),
+        "{banner}"
+    );
+    let tls = plain.replace(
+        "[policy]",
+        &format!(
+            "[tls]\nserver_cert = \"{0}/cert.pem\"\nserver_key = \"{0}/key.pem\"\n\n[policy]",
+            dir.path().display()
+        ),
+    );
+    let banner = serve_banner(&tls, dir.path());
+    assert!(
+        banner.contains("reverse listener on https://127.0.0.1:"),
+        "{banner}"
+    );
+    assert!(
+        banner.contains("set base_url to https://127.0.0.1:"),
+        "{banner}"
+    );
+    assert!(!banner.contains("http://"), "{banner}");
 }

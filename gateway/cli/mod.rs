@@ -116,6 +116,13 @@ enum CaCmd {
         /// Validity in days.
         #[arg(long, default_value_t = 1825)]
         days: u32,
+        /// Also permit this domain (and every name under it), IP address or CIDR range in the
+        /// CA's NameConstraints, beside the built-in LLM API domains; repeatable.
+        #[arg(long, value_name = "DOMAIN")]
+        permit: Vec<String>,
+        /// Write no NameConstraints: the CA can sign for any site (not recommended).
+        #[arg(long, conflicts_with = "permit")]
+        unconstrained: bool,
     },
 }
 
@@ -174,8 +181,16 @@ pub fn main() -> ExitCode {
                     name,
                     key,
                     days,
+                    permit,
+                    unconstrained,
                 },
-        } => ca::init(&out, &name, key, days),
+        } => ca::init(
+            &out,
+            &name,
+            key,
+            days,
+            (!unconstrained).then_some(&permit[..]),
+        ),
         Cmd::Audit {
             cmd: AuditCmd::Verify { file },
         } => match crate::audit::verify_file(&file) {

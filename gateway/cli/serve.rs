@@ -61,7 +61,15 @@ pub fn serve(config_path: Option<PathBuf>) -> ExitCode {
         crate::reload::spawn_watcher(Arc::clone(&state));
         crate::geo::watch::spawn_watcher(Arc::clone(&state.geo), Arc::clone(&state.metrics));
         if let Some(a) = running.reverse {
-            tracing::info!("reverse listener on http://{a} (set base_url to http://{a}/v1)");
+            // With `[tls] server_cert` the listener speaks only TLS: name the scheme it serves.
+            let scheme = if state.server_tls.is_some() {
+                "https"
+            } else {
+                "http"
+            };
+            tracing::info!(
+                "reverse listener on {scheme}://{a} (set base_url to {scheme}://{a}/v1)"
+            );
         }
         if let Some(a) = running.forward {
             tracing::info!("forward listener on {a} (HTTPS_PROXY=http://{a})");

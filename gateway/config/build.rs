@@ -406,6 +406,16 @@ fn provider(
         .as_ref()
         .map_or("US".to_owned(), |r| r.get_ref().to_ascii_uppercase());
     let declared = super::geo::declared(c, p.region.as_ref(), &region, zones);
+    let mut ports = Vec::new();
+    for port in &p.ports {
+        match *port.get_ref() {
+            0 => c.at(port.span().start, "port 0 is not a port".to_owned(), None),
+            n => ports.push(n),
+        }
+    }
+    if p.ports.is_empty() {
+        ports.push(443);
+    }
     Some(Provider {
         name: p.name.get_ref().clone(),
         family,
@@ -416,6 +426,7 @@ fn provider(
         zone_upstreams: super::geo::zone_upstreams(c, &p.upstreams, zones),
         key,
         follow_host: p.upstream.is_none(),
+        ports,
     })
 }
 

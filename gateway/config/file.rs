@@ -141,6 +141,9 @@ pub struct ProviderFile {
     pub key_file: Option<S<String>>,
     /// Name of an environment variable holding the provider key (alternative to `key_file`).
     pub key_env: Option<S<String>>,
+    /// Ports a forward-proxy CONNECT to one of `hosts` may name (default 443).
+    #[serde(default)]
+    pub ports: Vec<S<u16>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -140,6 +140,9 @@ pub struct Provider {
     /// No `upstream` was configured: intercepted requests go to the host the client addressed
     /// (a regional or per-resource host), reverse-listener requests to `upstream`.
     pub follow_host: bool,
+    /// Ports a forward-proxy CONNECT to one of `hosts` is intercepted on (default 443); any
+    /// other port to such a host is denied, never tunneled.
+    pub ports: Vec<u16>,
 }
 
 /// An upstream declared to be inside a zone.

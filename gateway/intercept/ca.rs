@@ -3,14 +3,18 @@
 //! The key stays in this process: it signs leaf certificates and is never serialized, sent or
 //! logged ([`Ca`]'s `Debug` prints only the subject). A CA from the company's own PKI works the
 //! same as one made here, as long as the key is PKCS#8 (ECDSA P-256/P-384, Ed25519 or RSA).
+//! Its NameConstraints, if any, are read back ([`Scope`]) so nothing outside them is minted.
 
+use super::scope::{Net, Scope};
 use anyhow::Context;
 use rcgen::{
-    BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose, SignatureAlgorithm,
+    BasicConstraints, CertificateParams, CidrSubnet, DnType, GeneralSubtree, IsCa, KeyPair,
+    KeyUsagePurpose, NameConstraints, SignatureAlgorithm,
 };
 use rustls::pki_types::CertificateDer;
 use std::fmt;
 use std::io::Write;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 /// A loaded CA: its certificate as issued, and what is needed to sign with it.
@@ -21,6 +25,7 @@ pub struct Ca {
     /// The CA's subject and key identifier, as rcgen needs them to name the issuer.
     issuer: rcgen::Certificate,
     key: KeyPair,
+    scope: Scope,
 }
 
 impl fmt::Debug for Ca {
@@ -61,6 +66,7 @@ impl Ca {
             "ca_cert is not a CA certificate (basicConstraints CA:TRUE missing)"
         );
         let subject = parsed.subject().to_string();
+        let scope = scope_of(&parsed)?;
         let params = CertificateParams::from_ca_cert_der(&cert_der)
             .map_err(|e| anyhow::anyhow!("reading ca_cert for signing: {e}"))?;
         let issuer = params
@@ -71,7 +77,18 @@ impl Ca {
             subject,
             issuer,
             key,
+            scope,
         })
+    }
+
+    /// What the CA's NameConstraints let it sign for.
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    /// Whether a leaf for `host` would be inside the CA's NameConstraints.
+    pub fn permits(&self, host: &str) -> bool {
+        self.scope.permits(host)
     }
 
     /// Signs a leaf described by `params` for `public_key`.
@@ -110,9 +127,112 @@ pub struct NewCa {
     key_pem: String,
 }
 
-/// Generates a CA certificate and key: CA:TRUE with path length 0 (it signs leaves only),
-/// keyCertSign and cRLSign, valid from an hour ago for `days` days.
+/// Reads a CA certificate's NameConstraints (DNS names and IP ranges; other name forms do not
+/// name a server).
+fn scope_of(cert: &x509_parser::certificate::X509Certificate<'_>) -> anyhow::Result<Scope> {
+    use x509_parser::extensions::GeneralName;
+    let nc = cert
+        .name_constraints()
+        .map_err(|e| anyhow::anyhow!("ca_cert has unreadable NameConstraints: {e}"))?;
+    let Some(nc) = nc else {
+        return Ok(Scope::unconstrained());
+    };
+    let mut scope = Scope::default();
+    let split = |trees: &Option<Vec<x509_parser::extensions::GeneralSubtree<'_>>>| {
+        let (mut dns, mut ips) = (Vec::new(), Vec::new());
+        for t in trees.iter().flatten() {
+            match &t.base {
+                GeneralName::DNSName(d) => dns.push(d.to_ascii_lowercase()),
+                GeneralName::IPAddress(b) => ips.extend(Net::from_der(b)),
+                _ => {}
+            }
+        }
+        (dns, ips)
+    };
+    (scope.dns, scope.ips) = split(&nc.value.permitted_subtrees);
+    (scope.excluded_dns, scope.excluded_ips) = split(&nc.value.excluded_subtrees);
+    Ok(scope)
+}
+
+/// What a new CA may sign for: `None` for no NameConstraints at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewScope {
+    pub dns: Vec<String>,
+    pub ips: Vec<Net>,
+}
+
+impl NewScope {
+    /// The built-in LLM API domains plus `permit` (domains, IP addresses or CIDR ranges).
+    pub fn with(permit: &[String]) -> anyhow::Result<NewScope> {
+        let mut scope = NewScope {
+            dns: super::scope::default_domains(),
+            ips: Vec::new(),
+        };
+        for p in permit {
+            if let Some(net) = Net::parse(p.trim()) {
+                scope.ips.push(net);
+                continue;
+            }
+            let d = p.trim().trim_start_matches("*.").trim_start_matches('.');
+            let host = super::hosts::normalize_host(d)
+                .filter(|h| !h.contains(['*', '?']) && h.contains('.'))
+                .with_context(|| {
+                    format!("--permit `{p}` is not a domain, IP address or CIDR range")
+                })?;
+            scope.dns.push(host);
+        }
+        scope.dns.sort();
+        scope.dns.dedup();
+        Ok(scope)
+    }
+
+    fn constraints(&self) -> NameConstraints {
+        let subnet = |n: &Net| match n.addr {
+            IpAddr::V4(a) => CidrSubnet::from_v4_prefix(a.octets(), n.prefix),
+            IpAddr::V6(a) => CidrSubnet::from_v6_prefix(a.octets(), n.prefix),
+        };
+        let mut permitted: Vec<GeneralSubtree> = self
+            .dns
+            .iter()
+            .cloned()
+            .map(GeneralSubtree::DnsName)
+            .collect();
+        permitted.extend(
+            self.ips
+                .iter()
+                .map(|n| GeneralSubtree::IpAddress(subnet(n))),
+        );
+        // No iPAddress subtree permitted would leave every address unconstrained (RFC 5280
+        // constrains only the name forms it lists): exclude them all instead.
+        let excluded = if self.ips.is_empty() {
+            vec![
+                GeneralSubtree::IpAddress(CidrSubnet::from_v4_prefix([0; 4], 0)),
+                GeneralSubtree::IpAddress(CidrSubnet::from_v6_prefix([0; 16], 0)),
+            ]
+        } else {
+            Vec::new()
+        };
+        NameConstraints {
+            permitted_subtrees: permitted,
+            excluded_subtrees: excluded,
+        }
+    }
+}
+
+/// Generates a CA constrained to the built-in LLM API domains (see [`generate_scoped`]).
 pub fn generate(common_name: &str, alg: KeyAlgorithm, days: u32) -> anyhow::Result<NewCa> {
+    generate_scoped(common_name, alg, days, Some(&NewScope::with(&[])?))
+}
+
+/// Generates a CA certificate and key: CA:TRUE with path length 0 (it signs leaves only),
+/// keyCertSign and cRLSign, valid from an hour ago for `days` days, with NameConstraints for
+/// `scope` (critical, as RFC 5280 requires) unless it is `None`.
+pub fn generate_scoped(
+    common_name: &str,
+    alg: KeyAlgorithm,
+    days: u32,
+    scope: Option<&NewScope>,
+) -> anyhow::Result<NewCa> {
     let key = KeyPair::generate_for(alg.rcgen()).map_err(|e| anyhow::anyhow!("key: {e}"))?;
     let mut params = CertificateParams::new(Vec::<String>::new())
         .map_err(|e| anyhow::anyhow!("CA parameters: {e}"))?;
@@ -131,6 +251,7 @@ pub fn generate(common_name: &str, alg: KeyAlgorithm, days: u32) -> anyhow::Resu
     let now = time::OffsetDateTime::now_utc();
     params.not_before = now - time::Duration::hours(1);
     params.not_after = now + time::Duration::days(i64::from(days));
+    params.name_constraints = scope.map(NewScope::constraints);
     let cert = params
         .self_signed(&key)
         .map_err(|e| anyhow::anyhow!("signing the CA: {e}"))?;

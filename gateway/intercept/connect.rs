@@ -10,7 +10,7 @@ use super::hosts::{normalize, Target};
 use super::proxy_auth::{self, ProxyTenant};
 use super::{handshake, serve_decrypted, EgressEvent, TLS_HANDSHAKE};
 use crate::error::GatewayError;
-use crate::proxy::{full, handle, ConnInfo, ProxyBody, Sniffed, State};
+use crate::proxy::{full, handle, ConnInfo, ProxyBody, Sniffed, State, Wire, MAX_HEAD};
 use http::{Method, Request, Response};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
@@ -31,11 +31,13 @@ pub async fn serve(
     local: SocketAddr,
 ) -> Result<(), hyper::Error> {
     let max_headers = state.config.limits.max_headers;
-    let (io, sniff) = Sniffed::new(stream);
-    let svc = service_fn(move |req| {
+    let (io, sniff) = Sniffed::new(stream, Wire::Http1, true, max_headers);
+    let svc = service_fn(move |req: Request<Incoming>| {
         let state = Arc::clone(&state);
         let framing = sniff.next_request();
+        let sniff = sniff.clone();
         async move {
+            let is_connect = req.method() == Method::CONNECT;
             let conn = ConnInfo {
                 remote,
                 local,
@@ -44,11 +46,17 @@ pub async fn serve(
                 intercepted: None,
                 tenant: None,
             };
-            Ok::<_, Infallible>(on_request(state, conn, req).await)
+            let resp = on_request(state, conn, req).await;
+            if is_connect {
+                // The guard holds the bytes after a CONNECT head until it knows whether they
+                // are a tunnel or the next request.
+                sniff.connect_answered(resp.status().is_success());
+            }
+            Ok::<_, Infallible>(resp)
         }
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
-    builder.max_headers(max_headers);
+    builder.max_headers(max_headers).max_buf_size(MAX_HEAD);
     builder
         .serve_connection(TokioIo::new(io), svc)
         .with_upgrades()
@@ -64,6 +72,7 @@ async fn on_request(
         .uri()
         .authority()
         .map_or_else(String::new, |a| a.as_str().to_owned());
+    let framing = conn.framing.take();
     let refuse = |tenant: &str, e: GatewayError| {
         let ev = EgressEvent {
             client: conn.remote,
@@ -77,6 +86,9 @@ async fn on_request(
         ev.record(&state);
         error_response(&e)
     };
+    if let Some(r) = &framing {
+        return refuse("-", GatewayError::framing(r));
+    }
     if !state.config.egress.client_allowed(conn.remote.ip()) {
         let msg = format!(
             "{} is not in [egress] clients; this proxy does not serve it",
@@ -124,6 +136,9 @@ async fn on_request(
     };
     match intercept.hosts.target(&h, port) {
         Some(target) if is_connect => {
+            if let Err(e) = connect_allowed(&state, &intercept, &target) {
+                return refuse(&tenant_name, e);
+            }
             state.metrics.inc(
                 super::EGRESS,
                 &[("listener", LISTENER), ("decision", "intercept")],
@@ -151,6 +166,34 @@ async fn on_request(
             refuse(&tenant_name, GatewayError::forbidden("egress_denied", msg))
         }
     }
+}
+
+/// An intercepted host is reached only on its provider's `ports` (443 for a built-in host),
+/// and only when the CA may sign for it: refused before the 200, never tunneled instead.
+fn connect_allowed(
+    state: &State,
+    intercept: &super::Intercept,
+    target: &Target,
+) -> Result<(), GatewayError> {
+    let ports = target
+        .provider
+        .and_then(|i| state.config.providers.get(i))
+        .map_or(&[443][..], |p| &p.ports[..]);
+    if !ports.contains(&target.port) {
+        let msg = format!(
+            "{}:{} is an LLM API host; Sovgate intercepts it only on port(s) {ports:?} and never tunnels it",
+            target.host, target.port
+        );
+        return Err(GatewayError::forbidden("egress_port_denied", msg));
+    }
+    if !intercept.minter.ca().permits(&target.host) {
+        let msg = format!(
+            "{} is outside the interception CA's NameConstraints; nothing was intercepted or tunneled (re-create the CA with `sovgate ca init --permit DOMAIN`)",
+            target.host
+        );
+        return Err(GatewayError::forbidden("ca_scope", msg));
+    }
+    Ok(())
 }
 
 /// Terminates the client's TLS inside the tunnel with the leaf for `target` and serves it.

@@ -293,5 +293,20 @@ hosts = ["*.openai.azure.com"]
             "built in: intercepted, no provider"
         );
         assert!(t.target("api.anthropic.com", 443).is_some());
+        assert_eq!(
+            config.providers[0].ports,
+            vec![443],
+            "CONNECT ports default to 443"
+        );
+    }
+
+    #[test]
+    fn provider_connect_ports() {
+        let text = "[[providers]]\nname = \"x\"\napi = \"openai\"\nhosts = [\"api.x.ai\"]\nports = [443, 8443]\n";
+        let config = crate::config::build("t.toml", text, std::path::Path::new(".")).unwrap();
+        assert_eq!(config.providers[0].ports, vec![443, 8443]);
+        let zero = text.replace("443, 8443", "0");
+        let err = crate::config::build("t.toml", &zero, std::path::Path::new(".")).unwrap_err();
+        assert!(err.to_string().contains("port 0"), "{err}");
     }
 }

@@ -108,12 +108,19 @@ impl Minter {
             host: host.to_owned(),
             reason,
         };
+        if !self.ca.permits(host) {
+            return Err(fail(
+                "outside the interception CA's NameConstraints (re-create the CA with `sovgate ca init --permit`)".into(),
+            ));
+        }
         let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
             .map_err(|e| fail(format!("key: {e}")))?;
         let mut params =
             CertificateParams::new(vec![host.to_owned()]).map_err(|e| fail(e.to_string()))?;
         params.distinguished_name.push(DnType::CommonName, host);
-        params.is_ca = IsCa::ExplicitNoCa;
+        // No BasicConstraints at all: rcgen's ExplicitNoCa encodes `cA FALSE`, a DEFAULT value
+        // that DER forbids and strict parsers (pyca/cryptography) refuse.
+        params.is_ca = IsCa::NoCa;
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         params.use_authority_key_identifier_extension = true;
@@ -151,10 +158,15 @@ impl Minter {
 #[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
-    use crate::intercept::ca::{generate, KeyAlgorithm};
+    use crate::intercept::ca::{generate_scoped, KeyAlgorithm, NewScope};
 
     fn minter(cap: usize) -> Minter {
-        let new = generate("Mint test CA", KeyAlgorithm::EcdsaP256, 1).unwrap();
+        let permit: Vec<String> = ["a.example", "b.example", "c.example", "10.1.2.3"]
+            .map(String::from)
+            .to_vec();
+        let scope = NewScope::with(&permit).unwrap();
+        let new =
+            generate_scoped("Mint test CA", KeyAlgorithm::EcdsaP256, 1, Some(&scope)).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let (c, k) = crate::intercept::ca::write_new(dir.path(), &new).unwrap();
         Minter::new(Ca::load(&c, &k).unwrap(), cap, Arc::new(Metrics::new()))
@@ -198,5 +210,50 @@ mod tests {
             let life = x.validity().not_after.timestamp() - x.validity().not_before.timestamp();
             assert_eq!(life, 25 * 3600);
         }
+    }
+
+    #[test]
+    fn leaves_are_strict_der_and_only_inside_the_ca_scope() {
+        let m = minter(4);
+        let leaf = m.leaf("a.example").unwrap();
+        // Strict: every extension parsed, none unknown, no BasicConstraints (whose only
+        // encoding for a leaf in rcgen was an explicit DEFAULT `cA FALSE`).
+        let (rest, x) = x509_parser::parse_x509_certificate(&leaf.cert).unwrap();
+        assert!(rest.is_empty());
+        assert!(x.basic_constraints().unwrap().is_none());
+        for ext in x.extensions() {
+            assert!(
+                !matches!(
+                    ext.parsed_extension(),
+                    x509_parser::extensions::ParsedExtension::UnsupportedExtension { .. }
+                        | x509_parser::extensions::ParsedExtension::ParseError { .. }
+                ),
+                "{ext:?}"
+            );
+        }
+        let oids: Vec<String> = x
+            .extensions()
+            .iter()
+            .map(|e| e.oid.to_id_string())
+            .collect();
+        assert_eq!(
+            oids,
+            ["2.5.29.35", "2.5.29.17", "2.5.29.15", "2.5.29.37"].map(String::from),
+            "AKI, SAN, key usage, EKU"
+        );
+        // The CA's scope is read back from its certificate and enforced.
+        let scope = m.ca().scope();
+        assert!(!scope.unconstrained);
+        assert!(scope.dns.contains(&"api.openai.com".to_owned()));
+        for outside in [
+            "example.com",
+            "www.google.com",
+            "10.1.2.4",
+            "evil.a.example.com",
+        ] {
+            let e = m.leaf(outside).unwrap_err().to_string();
+            assert!(e.contains("NameConstraints"), "{e}");
+        }
+        assert!(m.leaf("sub.a.example").is_ok());
     }
 }

@@ -19,6 +19,7 @@ pub mod hosts;
 pub mod mint;
 pub mod mtls;
 mod proxy_auth;
+pub mod scope;
 pub mod transparent;
 
 use crate::audit::{AuditEvent, AuditRecord};
@@ -27,8 +28,6 @@ use crate::error::GatewayError;
 use crate::metrics::{MetricKind, Metrics};
 use crate::proxy::{ConnInfo, State};
 use hosts::{HostTable, Target};
-use hyper_util::rt::TokioExecutor;
-use hyper_util::server::conn::auto;
 use mint::Minter;
 use std::borrow::Cow;
 use std::net::SocketAddr;
@@ -57,6 +56,18 @@ impl Intercept {
         };
         let ca = ca::Ca::load(cert, key)?;
         tracing::info!(subject = ca.subject(), "interception CA loaded");
+        if ca.scope().unconstrained {
+            tracing::warn!("the interception CA has no NameConstraints: a leaked key could sign for any site its clients trust it for; re-create it with `sovgate ca init`");
+        }
+        for p in &config.providers {
+            for h in p.hosts.iter().filter(|h| !ca.scope().covers(h)) {
+                tracing::warn!(
+                    provider = %p.name,
+                    host = %h,
+                    "the interception CA's NameConstraints do not cover this provider host: such connections are refused, not intercepted; re-create the CA with `sovgate ca init --permit DOMAIN`"
+                );
+            }
+        }
         describe_metrics(metrics);
         Ok(Some(Intercept {
             hosts: HostTable::new(config),
@@ -110,7 +121,7 @@ pub fn handshake(state: &State, listener: &str, outcome: &str, client: SocketAdd
 /// Serves a decrypted intercepted connection through the pipeline, as calls to `target`.
 pub(crate) async fn serve_decrypted<S>(
     state: Arc<State>,
-    stream: S,
+    tls: tokio_rustls::server::TlsStream<S>,
     remote: SocketAddr,
     local: SocketAddr,
     listener: &'static str,
@@ -119,17 +130,17 @@ pub(crate) async fn serve_decrypted<S>(
 ) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder.http1().max_headers(state.config.limits.max_headers);
+    let wire = crate::proxy::negotiated(tls.get_ref().1.alpn_protocol());
+    let builder = crate::proxy::http_builder(&state);
     let base = ConnInfo {
         remote,
         local,
         listener,
-        framing: false,
+        framing: None,
         intercepted: Some(Arc::new(target)),
         tenant,
     };
-    if let Err(e) = crate::proxy::serve_pipeline(&builder, stream, base, state).await {
+    if let Err(e) = crate::proxy::serve_pipeline(&builder, tls, wire, base, state).await {
         tracing::debug!(%remote, "intercepted connection ended with error: {e}");
     }
 }

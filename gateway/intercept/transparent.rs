@@ -38,7 +38,9 @@ pub async fn serve(state: Arc<State>, stream: TcpStream, remote: SocketAddr, loc
     let target = sni
         .as_deref()
         .and_then(super::hosts::normalize_host)
-        .and_then(|h| intercept.hosts.target(&h, 443));
+        .and_then(|h| intercept.hosts.target(&h, 443))
+        // A host outside the CA's NameConstraints gets no leaf: refused like an unknown name.
+        .filter(|t| intercept.minter.ca().permits(&t.host));
     let Some(target) = target else {
         let host = sni.as_deref().unwrap_or("-");
         tracing::info!(client = %remote, sni = host, "transparent listener: not an LLM host, handshake refused");

@@ -122,11 +122,8 @@ async fn pipeline(
     ctx: &mut Ctx,
     req: Request<Incoming>,
 ) -> Result<Response<ProxyBody>, GatewayError> {
-    if ctx.conn.framing_suspect() {
-        return Err(GatewayError::bad_request(
-            "ambiguous_framing",
-            "the request's framing is ambiguous (Content-Length together with Transfer-Encoding, or repeated Content-Length); send exactly one",
-        ));
+    if let Some(r) = &ctx.conn.framing {
+        return Err(GatewayError::framing(r));
     }
     let (mut parts, body) = req.into_parts();
     // Intercepted (forward, transparent): the addressed host names the provider and its API.

@@ -28,9 +28,10 @@ mod upstream;
 
 pub use body::decode;
 pub(crate) use framing::Sniffed;
+pub use framing::{Refusal as FramingRefusal, Wire, MAX_HEAD};
 pub(crate) use handler::handle;
 pub(crate) use relay::{full, ProxyBody};
-pub(crate) use server::serve_pipeline;
+pub(crate) use server::{http_builder, negotiated, serve_pipeline};
 pub use server::{start, Running};
 pub use state::State;
 
@@ -45,8 +46,8 @@ pub struct ConnInfo {
     pub remote: SocketAddr,
     pub local: SocketAddr,
     pub listener: &'static str,
-    /// The request head was framed ambiguously (see `framing`).
-    pub framing: bool,
+    /// The framing guard refused this request's head (see `framing`).
+    pub framing: Option<FramingRefusal>,
     /// Set by the forward and transparent listeners: the LLM host the client addressed.
     pub intercepted: Option<Arc<crate::intercept::hosts::Target>>,
     /// A tenant the connection already proved (proxy credentials, mTLS identity): an index into
@@ -66,14 +67,10 @@ impl ConnInfo {
             remote,
             local,
             listener,
-            framing: false,
+            framing: None,
             intercepted: None,
             tenant,
         }
-    }
-
-    pub fn framing_suspect(&self) -> bool {
-        self.framing
     }
 }
 

@@ -1,7 +1,7 @@
 //! Listeners: accept loops feeding connections to hyper (HTTP/1.1 and HTTP/2, auto-detected).
 
 use super::admin;
-use super::framing::Sniffed;
+use super::framing::{Sniffed, Wire, MAX_HEAD};
 use super::handler::handle;
 use super::health;
 use super::state::State;
@@ -117,8 +117,7 @@ async fn accept_loop(
         let state = Arc::clone(&state);
         let local = local.unwrap_or(remote);
         tokio::spawn(async move {
-            let mut builder = auto::Builder::new(TokioExecutor::new());
-            builder.http1().max_headers(state.config.limits.max_headers);
+            let builder = http_builder(&state);
             let result = match kind {
                 Kind::Reverse => match state.server_tls.clone() {
                     Some(acceptor) => {
@@ -129,8 +128,9 @@ async fn accept_loop(
                                 let certs = tls.get_ref().1.peer_certificates();
                                 let tenant =
                                     crate::intercept::mtls::tenant_of(&state.config, certs);
+                                let wire = negotiated(tls.get_ref().1.alpn_protocol());
                                 let base = ConnInfo::accepted(remote, local, "reverse", tenant);
-                                serve_pipeline(&builder, tls, base, state).await
+                                serve_pipeline(&builder, tls, wire, base, state).await
                             }
                             Ok(Err(e)) => {
                                 tracing::debug!(%remote, "TLS handshake failed: {e}");
@@ -144,7 +144,7 @@ async fn accept_loop(
                     }
                     None => {
                         let base = ConnInfo::accepted(remote, local, "reverse", None);
-                        serve_pipeline(&builder, stream, base, state).await
+                        serve_pipeline(&builder, stream, Wire::Auto, base, state).await
                     }
                 },
                 Kind::Forward => crate::intercept::connect::serve(state, stream, remote, local)
@@ -169,6 +169,27 @@ async fn accept_loop(
     }
 }
 
+/// The connection builder every listener uses: hyper's head limits set to the framing guard's,
+/// so a head one of them can read the other can too.
+pub(crate) fn http_builder(state: &State) -> auto::Builder<TokioExecutor> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .max_headers(state.config.limits.max_headers)
+        .max_buf_size(MAX_HEAD);
+    builder
+}
+
+/// What a TLS connection speaks by its ALPN: after `h2` only HTTP/2 (an invalid preface then
+/// ends in a GOAWAY, never an HTTP/1.1 answer); after `http/1.1` only HTTP/1.1.
+pub(crate) fn negotiated(alpn: Option<&[u8]>) -> Wire {
+    match alpn {
+        Some(b"h2") => Wire::Http2,
+        Some(b"http/1.1") => Wire::Http1,
+        _ => Wire::Auto,
+    }
+}
+
 const TLS_HANDSHAKE: std::time::Duration = std::time::Duration::from_secs(10);
 
 type ServeResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
@@ -177,13 +198,15 @@ type ServeResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 pub(crate) async fn serve_pipeline<S>(
     builder: &auto::Builder<TokioExecutor>,
     stream: S,
+    wire: Wire,
     base: ConnInfo,
     state: Arc<State>,
 ) -> ServeResult
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let (io, sniff) = Sniffed::new(stream);
+    let max_headers = state.config.limits.max_headers;
+    let (io, sniff) = Sniffed::new(stream, wire, false, max_headers);
     let svc = service_fn(move |req| {
         let conn = ConnInfo {
             framing: sniff.next_request(),
@@ -192,5 +215,10 @@ where
         let state = Arc::clone(&state);
         async move { Ok::<_, Infallible>(handle(state, conn, req).await) }
     });
+    let builder = match wire {
+        Wire::Auto => builder.clone(),
+        Wire::Http1 => builder.clone().http1_only(),
+        Wire::Http2 => builder.clone().http2_only(),
+    };
     builder.serve_connection(TokioIo::new(io), svc).await
 }

@@ -10,6 +10,7 @@ mod ca_cli;
 mod forward;
 mod mtls;
 mod policy;
+mod scope;
 mod sdk;
 mod transparent;
 
