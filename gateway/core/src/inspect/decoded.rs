@@ -70,9 +70,7 @@ impl<'r, 'v> Walker<'r, 'v> {
                     Kind::Png => image::png_text(&p.bytes),
                     _ => image::jpeg_text(&p.bytes),
                 };
-                let Some(metas) = metas else {
-                    return None;
-                };
+                let metas = metas?;
                 let mut strip = Vec::new();
                 for m in metas {
                     let meta = PathNode {

@@ -53,6 +53,7 @@ pub fn fuzz_check_records(data: &[u8]) {
 }
 
 #[cfg(test)]
+#[allow(clippy::panic)]
 mod tests {
     use std::path::Path;
 

@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use super::*;
 
 const NAMES: [&str; 3] = [
@@ -33,7 +35,7 @@ fn dropped(text: &str) -> String {
     out
 }
 
-fn values<'t>(text: &'t str) -> Vec<&'t str> {
+fn values(text: &str) -> Vec<&str> {
     field(text)
         .values
         .iter()
