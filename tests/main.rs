@@ -10,6 +10,7 @@ mod bypass;
 mod channels;
 mod channels_rules;
 mod cli;
+mod decoders;
 mod framing;
 mod intercept;
 mod leaks;

@@ -123,7 +123,7 @@ class = "privileged"
 
 /// The default test config plus a Gemini provider and the legend rule; `external` lets every
 /// class go to the external provider.
-pub(super) fn config(rules_dir: &std::path::Path, external: bool) -> String {
+pub(crate) fn config(rules_dir: &std::path::Path, external: bool) -> String {
     let mut text = CONFIG.replace(
         "[rules]\nembedded = true",
         &format!(
@@ -143,7 +143,7 @@ pub(super) fn config(rules_dir: &std::path::Path, external: bool) -> String {
     text + GEMINI
 }
 
-pub(super) fn rules_dir() -> tempfile::TempDir {
+pub(crate) fn rules_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("legend.toml"), LEGEND_RULE).unwrap();
     dir
@@ -151,7 +151,7 @@ pub(super) fn rules_dir() -> tempfile::TempDir {
 
 /// Every string and key of a JSON body, recursing into strings that hold JSON, folded to
 /// lowercase alphanumerics so that escapes, spacing and case cannot hide the marker.
-pub(super) fn decoded(bytes: &[u8]) -> String {
+pub(crate) fn decoded(bytes: &[u8]) -> String {
     fn collect(v: &Value, out: &mut String) {
         match v {
             Value::String(s) => {
@@ -175,7 +175,7 @@ pub(super) fn decoded(bytes: &[u8]) -> String {
     fold(&s)
 }
 
-pub(super) fn fold(s: &str) -> String {
+pub(crate) fn fold(s: &str) -> String {
     s.chars()
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_lowercase)
