@@ -77,8 +77,15 @@ pub fn png(text: Option<(&str, &str)>, pixels: usize) -> Vec<u8> {
         data.extend_from_slice(t.as_bytes());
         png_chunk(&mut out, b"tEXt", &data);
     }
+    // Noise, so the image data stays about as large as `pixels` once compressed.
     let mut raw = vec![0u8];
-    raw.extend((0..width).map(|i| (i % 251) as u8));
+    let mut x: u32 = 0x2545_f491;
+    raw.extend((0..width).map(|_| {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        x as u8
+    }));
     let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
     let _ = z.write_all(&raw);
     let idat = z.finish().unwrap_or_default();

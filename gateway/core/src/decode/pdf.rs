@@ -20,6 +20,10 @@ pub fn page_texts(
         budget = budget.saturating_sub(text.len());
         out.push((page, text));
     }
+    non_empty(out)
+}
+
+fn non_empty(out: Vec<(u32, String)>) -> Result<Vec<(u32, String)>, &'static str> {
     if out.iter().all(|(_, t)| t.trim().is_empty()) {
         // Scanned pages (images) or text drawn without fonts: nothing the rules can read.
         return Err("pdf-no-text");

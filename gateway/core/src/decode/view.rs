@@ -18,6 +18,9 @@ pub fn is_tag(c: char) -> bool {
 /// The runs of tag characters in `text`: always removed from what is forwarded.
 pub fn tag_runs(text: &str) -> Vec<Range<usize>> {
     let mut out: Vec<Range<usize>> = Vec::new();
+    if memchr::memchr(0xf3, text.as_bytes()).is_none() {
+        return out;
+    }
     for (i, c) in text.char_indices() {
         if is_tag(c) {
             let end = i + c.len_utf8();
@@ -34,14 +37,16 @@ pub fn tag_runs(text: &str) -> Vec<Range<usize>> {
 /// with `memchr`).
 pub fn view(text: &str) -> Option<Normalized<'_>> {
     let b = text.as_bytes();
-    // Tag characters are 4-byte sequences starting F3 A0.
-    let maybe_tags = memchr::memmem::find(b, b"\xf3\xa0").is_some();
+    // Tag characters are 4-byte sequences starting F3 A0 (F3 also starts other planes' letters).
+    let maybe_tags = memchr::memchr(0xf3, b).is_some();
     if memchr::memchr2(b'&', b'%', b).is_none() && !maybe_tags {
         return None;
     }
     let mut subs: Vec<(Range<usize>, String)> = Vec::new();
+    // Jump from candidate to candidate: prose is read at memchr speed, not byte by byte.
     let mut i = 0;
-    while i < b.len() {
+    while let Some(off) = memchr::memchr3(b'&', b'%', 0xf3, &b[i..]) {
+        i += off;
         match b[i] {
             b'&' => {
                 if let Some((end, decoded)) = entity(text, i) {

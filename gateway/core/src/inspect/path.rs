@@ -48,6 +48,7 @@ pub fn render_path(segs: &[Seg<'_>]) -> String {
                 out.push_str(what);
                 out.push('>');
             }
+            Seg::Page(0) => out.push_str("<pdf>"),
             Seg::Page(n) => {
                 out.push_str("<pdf:page ");
                 out.push_str(&n.to_string());

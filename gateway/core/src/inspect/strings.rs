@@ -170,7 +170,7 @@ impl<'r, 'v> Walker<'r, 'v> {
             self.runs_in_text(text, path, depth, &mut side);
         }
         // Tag characters carry nothing a person can see: always removed on the way out.
-        if memchr::memmem::find(text.as_bytes(), b"\xf3\xa0").is_some() {
+        if memchr::memchr(0xf3, text.as_bytes()).is_some() {
             let runs = view::tag_runs(text);
             if !runs.is_empty() {
                 self.strip = true;

@@ -292,14 +292,27 @@ mod tests;
 /// (`ATTORNEY–CLIENT` + newline + indentation + `PRIVILEGED`). `None` when there is no such run
 /// (the common case: found with `memchr`, no copy). Ranges map back like [`normalize`]'s.
 pub fn collapse_whitespace(text: &str) -> Option<Normalized<'_>> {
+    static DOUBLE_SPACE: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
+        std::sync::OnceLock::new();
     let b = text.as_bytes();
-    let mut starts: Vec<usize> = memchr::memchr3_iter(b'\n', b'\t', b'\r', b)
-        .chain(memchr::memmem::find_iter(b, b"  "))
-        .collect();
-    if starts.is_empty() {
+    let double = DOUBLE_SPACE.get_or_init(|| memchr::memmem::Finder::new(b"  "));
+    let breaks: Vec<usize> = memchr::memchr3_iter(b'\n', b'\t', b'\r', b).collect();
+    let doubles: Vec<usize> = double.find_iter(b).collect();
+    if breaks.is_empty() && doubles.is_empty() {
         return None;
     }
-    starts.sort_unstable();
+    // Both lists are sorted: merge them rather than sort their concatenation.
+    let mut starts = Vec::with_capacity(breaks.len() + doubles.len());
+    let (mut x, mut y) = (0, 0);
+    while x < breaks.len() || y < doubles.len() {
+        if y >= doubles.len() || (x < breaks.len() && breaks[x] <= doubles[y]) {
+            starts.push(breaks[x]);
+            x += 1;
+        } else {
+            starts.push(doubles[y]);
+            y += 1;
+        }
+    }
     let is_ws = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0b' | b'\x0c');
     let mut out = String::with_capacity(text.len());
     let mut pieces = Vec::new();

@@ -1,6 +1,6 @@
 //! The field-name gate: where in a text could a field rule's name be?
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::{packed, AhoCorasick, AhoCorasickKind, MatchKind};
 use std::ops::Range;
 
 /// An automaton over every exact field name and the longest literal piece of every glob, all
@@ -13,6 +13,9 @@ use std::ops::Range;
 /// copy and the SIMD search cost a fraction of that.
 #[derive(Debug, Clone, Default)]
 pub struct FieldGate {
+    /// Teddy (SIMD) over the pieces, where the CPU and the number of pieces allow it: a DFA
+    /// walk, even behind aho-corasick's prefilter, measured 17 % of a clean 2 KB inspection.
+    packed: Option<packed::Searcher>,
     ac: Option<AhoCorasick>,
     /// Texts shorter than the shortest piece cannot hold a field name.
     min_len: usize,
@@ -34,8 +37,17 @@ impl FieldGate {
         pieces.dedup();
         let min_len = pieces.iter().map(String::len).min().unwrap_or(0);
         if pieces.is_empty() {
-            return FieldGate { ac: None, min_len };
+            return FieldGate {
+                packed: None,
+                ac: None,
+                min_len,
+            };
         }
+        let packed = packed::Config::new()
+            .match_kind(packed::MatchKind::LeftmostFirst)
+            .builder()
+            .extend(&pieces)
+            .build();
         let ac = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
             .kind(Some(AhoCorasickKind::DFA))
@@ -46,7 +58,11 @@ impl FieldGate {
                     .build(&pieces)
             })
             .ok();
-        FieldGate { ac, min_len }
+        FieldGate {
+            packed,
+            ac,
+            min_len,
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -70,7 +86,10 @@ impl FieldGate {
         } else {
             text
         };
-        let mut out: Vec<Range<usize>> = ac.find_iter(hay).map(|m| m.start()..m.end()).collect();
+        let mut out: Vec<Range<usize>> = match &self.packed {
+            Some(p) => p.find_iter(hay).map(|m| m.start()..m.end()).collect(),
+            None => ac.find_iter(hay).map(|m| m.start()..m.end()).collect(),
+        };
         out.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
         out
     }
