@@ -1,8 +1,9 @@
 //! Data-driven tests: JSONTestSuite, the fuzz corpus, and a throughput measurement.
 //!
-//! JSONTestSuite (Nicolas Seriot's parsing tests) is not vendored: it lives in the shared data
-//! checkout beside the repository (`<repo>/../shared/data/jsontestsuite/test_parsing`), or where
-//! `SOVGATE_JSONTESTSUITE` points. A missing suite fails the test rather than skipping it.
+//! JSONTestSuite (Nicolas Seriot's parsing tests, MIT) is vendored in
+//! `gateway/core/testdata/jsontestsuite/test_parsing`, so a fresh clone needs nothing beside it;
+//! `SOVGATE_JSONTESTSUITE` may point elsewhere. A missing suite fails the test rather than
+//! skipping it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
@@ -29,15 +30,15 @@ fn suite_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("SOVGATE_JSONTESTSUITE") {
         return PathBuf::from(dir);
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/jsontestsuite/test_parsing")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/jsontestsuite/test_parsing")
 }
 
 /// The files in `dir`, sorted; fails loudly if the directory is missing or empty.
 fn files(dir: &Path, what: &str) -> Vec<(String, Vec<u8>)> {
     let entries = std::fs::read_dir(dir).unwrap_or_else(|e| {
         panic!(
-            "{what} not found at {} ({e}); check out the shared data beside the repository \
-             or set the path explicitly",
+            "{what} not found at {} ({e}); the suite is vendored in \
+             gateway/core/testdata; or set SOVGATE_JSONTESTSUITE",
             dir.display()
         )
     });
